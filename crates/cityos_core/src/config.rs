@@ -1,0 +1,431 @@
+//! Typed, strict configuration: one TOML file plus `CITYOS_SECTION__KEY`
+//! environment overrides. Unknown keys are errors that name the key; secrets
+//! never appear in `Debug` or in the printed configuration.
+
+use serde::{Deserialize, Serialize, Serializer};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A value that must never be logged or printed.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    #[must_use]
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// True when no secret was configured.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"<redacted>\"" })
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if self.0.is_empty() { "" } else { "<redacted>" })
+    }
+}
+
+/// The whole CityOS configuration. Every field has a documented default, so
+/// an empty file (or none) gives a working single-machine installation.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// HTTP server settings.
+    pub server: ServerConfig,
+    /// Database settings.
+    pub database: DatabaseConfig,
+    /// Where files live.
+    pub storage: StorageConfig,
+    /// Sessions, tokens, MFA, lockout and rate limits.
+    pub security: SecurityConfig,
+    /// Outgoing e-mail and SMS.
+    pub notify: NotifyConfig,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on. Default `127.0.0.1:8080`.
+    pub listen: String,
+    /// The URL users reach CityOS at (links in e-mails, OIDC issuer). Default `http://127.0.0.1:8080`.
+    pub public_url: String,
+    /// Largest accepted request body in bytes. Default 10 MiB.
+    pub max_body_bytes: usize,
+    /// Seconds a request may take before it is answered 408. Default 30.
+    pub request_timeout_secs: u64,
+    /// JSON log lines instead of human-readable ones. Default false.
+    pub json_logs: bool,
+    /// Directory of the built web console. Default `web/dist`.
+    pub web_dir: PathBuf,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            max_body_bytes: 10 * 1024 * 1024,
+            request_timeout_secs: 30,
+            json_logs: false,
+            web_dir: PathBuf::from("web/dist"),
+        }
+    }
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://…`. Empty (the default) means SQLite at
+    /// `<storage.data_dir>/cityos.db`.
+    pub url: Secret,
+    /// Pool size. Default 10.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: Secret::default(), max_connections: 10 }
+    }
+}
+
+/// `[storage]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Directory for the SQLite database, uploaded files and keys. Default `./data`.
+    pub data_dir: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self { data_dir: PathBuf::from("./data") }
+    }
+}
+
+/// `[security]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    /// Console session lifetime in minutes. Default 480 (one working day).
+    pub session_ttl_minutes: i64,
+    /// API bearer token lifetime in minutes. Default 60.
+    pub token_ttl_minutes: i64,
+    /// Require TOTP of every staff member, not only admins and auditors. Default false.
+    pub mfa_required_for_all: bool,
+    /// Failed logins before an account locks. Default 5.
+    pub lockout_threshold: i64,
+    /// Minutes an account stays locked. Default 15.
+    pub lockout_minutes: i64,
+    /// Requests per minute per client address on public endpoints. Default 300.
+    pub public_rate_limit_per_minute: u32,
+    /// Mark cookies `Secure`. Default: true when `server.public_url` is https.
+    pub cookie_secure: Option<bool>,
+    /// Audit records per sealed segment. Default 1000.
+    pub audit_seal_every: i64,
+    /// Key that signs audit seals. Default: generated once into the data directory.
+    pub audit_seal_key: Secret,
+    /// Minutes a citizen's one-time sign-in code stays valid. Default 10.
+    pub otp_ttl_minutes: i64,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl_minutes: 480,
+            token_ttl_minutes: 60,
+            mfa_required_for_all: false,
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+            public_rate_limit_per_minute: 300,
+            cookie_secure: None,
+            audit_seal_every: 1000,
+            audit_seal_key: Secret::default(),
+            otp_ttl_minutes: 10,
+        }
+    }
+}
+
+/// `[notify]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    /// Delivery attempts before a notification is marked failed. Default 8.
+    pub max_attempts: i64,
+    /// `[notify.smtp]`; e-mail is disabled while `host` is empty.
+    pub smtp: SmtpConfig,
+    /// `[notify.sms]`; SMS is disabled while `url` is empty.
+    pub sms: SmsConfig,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self { max_attempts: 8, smtp: SmtpConfig::default(), sms: SmsConfig::default() }
+    }
+}
+
+/// `[notify.smtp]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// SMTP server host; empty disables e-mail.
+    pub host: String,
+    /// SMTP port. Default 25.
+    pub port: u16,
+    /// `none`, `starttls` or `tls`. Default `none`.
+    pub security: String,
+    /// Login user, if the server wants one.
+    pub username: String,
+    /// Login password.
+    pub password: Secret,
+    /// Sender address. Default `CityOS <no-reply@cityos.local>`.
+    pub from: String,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 25,
+            security: "none".into(),
+            username: String::new(),
+            password: Secret::default(),
+            from: "CityOS <no-reply@cityos.local>".into(),
+        }
+    }
+}
+
+/// `[notify.sms]`: an HTTP SMS gateway that accepts `POST {to, text, sender}` JSON.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    /// Gateway URL; empty disables SMS.
+    pub url: String,
+    /// Bearer token sent to the gateway.
+    pub token: Secret,
+    /// Sender name (brandname).
+    pub sender: String,
+}
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file or an override is not valid configuration (names the key).
+    #[error("invalid configuration{origin}: {message}")]
+    Invalid {
+        /// Where the bad value came from, e.g. ` in cityos.toml`.
+        origin: String,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Loads `path` (when given) and applies `CITYOS_SECTION__KEY=value`
+    /// overrides from `env`. Variables without `__` (such as `CITYOS_CONFIG`)
+    /// are not overrides and are ignored.
+    ///
+    /// # Errors
+    /// An unreadable file, invalid TOML, an unknown key (named in the message)
+    /// or a value of the wrong type.
+    pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let origin = path.map(|p| format!(" in {}", p.display())).unwrap_or_default();
+        let mut tree = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.to_path_buf(), source })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Invalid { origin: origin.clone(), message: e.to_string() })?
+            }
+            None => toml::Table::new(),
+        };
+        let mut overridden = Vec::new();
+        for (name, value) in env {
+            let Some(rest) = name.strip_prefix("CITYOS_") else { continue };
+            if !rest.contains("__") || rest.starts_with("TEST_") {
+                continue;
+            }
+            let keys: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
+            set_path(&mut tree, &keys, parse_scalar(&value)).map_err(|message| ConfigError::Invalid {
+                origin: format!(" in environment variable {name}"),
+                message,
+            })?;
+            overridden.push(name);
+        }
+        let origin = if overridden.is_empty() { origin } else { format!("{origin} (with overrides {})", overridden.join(", ")) };
+        toml::Value::Table(tree)
+            .try_into::<Config>()
+            .map_err(|e| ConfigError::Invalid { origin, message: e.message().to_string() })
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    #[must_use]
+    pub fn to_toml(&self) -> String {
+        let mut shown = self.clone();
+        if !shown.database.url.is_empty() {
+            shown.database.url = Secret::new(redact_url(shown.database.url.expose()));
+        }
+        // Every other secret serialises as `<redacted>`; the database URL is
+        // shown with only its password removed, because the host matters.
+        let Ok(mut tree) = toml::Value::try_from(&shown) else { return String::new() };
+        if let Some(db) = tree.get_mut("database").and_then(toml::Value::as_table_mut) {
+            db.insert("url".into(), toml::Value::String(shown.database.url.expose().to_string()));
+        }
+        toml::to_string(&tree).unwrap_or_default()
+    }
+
+    /// The database URL to use: the configured one, or SQLite in the data directory.
+    #[must_use]
+    pub fn database_url(&self) -> String {
+        if self.database.url.is_empty() {
+            format!("sqlite://{}", self.storage.data_dir.join("cityos.db").display())
+        } else {
+            self.database.url.expose().to_string()
+        }
+    }
+
+    /// Whether cookies carry the `Secure` flag.
+    #[must_use]
+    pub fn cookie_secure(&self) -> bool {
+        self.security.cookie_secure.unwrap_or_else(|| self.server.public_url.starts_with("https://"))
+    }
+}
+
+/// `postgres://user:pw@host/db` → `postgres://user:<redacted>@host/db`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((creds, host)) = rest.rsplit_once('@') else { return url.to_string() };
+    match creds.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:<redacted>@{host}"),
+        None => url.to_string(),
+    }
+}
+
+fn parse_scalar(raw: &str) -> toml::Value {
+    if let Ok(b) = raw.parse::<bool>() {
+        return toml::Value::Boolean(b);
+    }
+    if let Ok(i) = raw.parse::<i64>() {
+        return toml::Value::Integer(i);
+    }
+    toml::Value::String(raw.to_string())
+}
+
+fn set_path(table: &mut toml::Table, keys: &[String], value: toml::Value) -> Result<(), String> {
+    match keys {
+        [] => Err("empty key".into()),
+        [last] => {
+            // A string value where the file had a string: keep it a string even if it looks numeric.
+            let value = match (table.get(last), &value) {
+                (Some(toml::Value::String(_)), v) if !v.is_str() => toml::Value::String(scalar_text(v)),
+                _ => value,
+            };
+            table.insert(last.clone(), value);
+            Ok(())
+        }
+        [first, rest @ ..] => {
+            let entry = table.entry(first.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(t) => set_path(t, rest, value),
+                _ => Err(format!("`{first}` is not a section")),
+            }
+        }
+    }
+}
+
+fn scalar_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_run_on_sqlite_under_data() {
+        let c = Config::load(None, env(&[])).unwrap();
+        assert_eq!(c.database_url(), "sqlite://./data/cityos.db");
+        assert_eq!(c.server.listen, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let dir = std::env::temp_dir().join(format!("cityos-cfg-{}", crate::new_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("c.toml");
+        std::fs::write(&p, "[server]\nlisten = \"0.0.0.0:1\"\n[security]\nlockout_threshold = 3\n").unwrap();
+        let c = Config::load(Some(&p), env(&[("CITYOS_SERVER__LISTEN", "127.0.0.1:9"), ("CITYOS_CONFIG", "x"), ("CITYOS_URL", "y")])).unwrap();
+        assert_eq!(c.server.listen, "127.0.0.1:9");
+        assert_eq!(c.security.lockout_threshold, 3);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Config::load(None, env(&[("CITYOS_SERVER__LISTN", "x")])).unwrap_err().to_string();
+        assert!(err.contains("listn"), "{err}");
+        assert!(err.contains("CITYOS_SERVER__LISTN"), "{err}");
+        let dir = std::env::temp_dir().join(format!("cityos-cfg-{}", crate::new_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("c.toml");
+        std::fs::write(&p, "[databse]\nurl = \"x\"\n").unwrap();
+        let err = Config::load(Some(&p), env(&[])).unwrap_err().to_string();
+        assert!(err.contains("databse"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_an_error() {
+        let err = Config::load(None, env(&[("CITYOS_SECURITY__LOCKOUT_THRESHOLD", "many")])).unwrap_err().to_string();
+        assert!(err.contains("invalid"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("CITYOS_DATABASE__URL", "postgres://city:hunter2@db/cityos"),
+                ("CITYOS_NOTIFY__SMTP__PASSWORD", "s3cret"),
+                ("CITYOS_NOTIFY__SMS__TOKEN", "tok"),
+            ]),
+        )
+        .unwrap();
+        let shown = c.to_toml();
+        assert!(!shown.contains("hunter2") && !shown.contains("s3cret") && !shown.contains("\"tok\""), "{shown}");
+        assert!(shown.contains("postgres://city:<redacted>@db/cityos"), "{shown}");
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert_eq!(c.database.url.expose(), "postgres://city:hunter2@db/cityos");
+    }
+}

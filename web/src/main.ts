@@ -1,0 +1,3 @@
+import './styles.css';
+import './locale-init';
+import './app';

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { boundsOf, geometryArea, labelPoint, pointInPolygon, rectsOverlap, type PolygonCoords } from './geometry';
+import { divisionCategory } from './division';
+
+const square: PolygonCoords = [
+  [
+    [106, 10],
+    [107, 10],
+    [107, 11],
+    [106, 11],
+    [106, 10],
+  ],
+];
+
+// A "U" whose centroid falls in the notch, like a ward wrapped around a river bend.
+const uShape: PolygonCoords = [
+  [
+    [0, 0],
+    [3, 0],
+    [3, 3],
+    [2, 3],
+    [2, 1],
+    [1, 1],
+    [1, 3],
+    [0, 3],
+    [0, 0],
+  ],
+];
+
+describe('geometry helpers', () => {
+  it('computes bounds over polygons and multipolygons', () => {
+    expect(
+      boundsOf([
+        { type: 'Polygon', coordinates: square },
+        { type: 'MultiPolygon', coordinates: [uShape] },
+      ]),
+    ).toEqual([0, 0, 107, 11]);
+    expect(boundsOf([{ type: 'Point', coordinates: [1, 2] }])).toBeNull();
+  });
+
+  it('computes areas with holes', () => {
+    const withHole: PolygonCoords = [
+      square[0]!,
+      [
+        [106.25, 10.25],
+        [106.75, 10.25],
+        [106.75, 10.75],
+        [106.25, 10.75],
+        [106.25, 10.25],
+      ],
+    ];
+    expect(geometryArea({ type: 'Polygon', coordinates: square })).toBeCloseTo(1);
+    expect(geometryArea({ type: 'Polygon', coordinates: withHole })).toBeCloseTo(0.75);
+  });
+
+  it('places the label at the centroid of a convex ward', () => {
+    const point = labelPoint({ type: 'Polygon', coordinates: square })!;
+    expect(point[0]).toBeCloseTo(106.5);
+    expect(point[1]).toBeCloseTo(10.5);
+  });
+
+  it('keeps the label inside a concave ward', () => {
+    const point = labelPoint({ type: 'Polygon', coordinates: uShape })!;
+    expect(pointInPolygon(point, uShape)).toBe(true);
+  });
+
+  it('labels the largest part of a multipolygon', () => {
+    const island: PolygonCoords = [
+      [
+        [110, 10],
+        [110.1, 10],
+        [110.1, 10.1],
+        [110, 10],
+      ],
+    ];
+    const point = labelPoint({ type: 'MultiPolygon', coordinates: [island, square] })!;
+    expect(point[0]).toBeCloseTo(106.5);
+  });
+
+  it('detects overlapping label boxes', () => {
+    expect(rectsOverlap([0, 0, 10, 10], [5, 5, 10, 10])).toBe(true);
+    expect(rectsOverlap([0, 0, 10, 10], [20, 0, 10, 10])).toBe(false);
+  });
+
+  it('normalises division types', () => {
+    expect(divisionCategory('ward')).toBe('ward');
+    expect(divisionCategory('Phường')).toBe('ward');
+    expect(divisionCategory('xa')).toBe('commune');
+    expect(divisionCategory('special_zone')).toBe('special_zone');
+    expect(divisionCategory('đặc khu')).toBe('special_zone');
+    expect(divisionCategory('thi_xa')).toBe('other');
+  });
+});

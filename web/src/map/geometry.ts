@@ -1,0 +1,154 @@
+/**
+ * Small planar geometry helpers for the ward map (pure, unit-tested).
+ * Coordinates are [lon, lat]; at a ward's size the planar approximation is
+ * good enough for placing a label and framing the view.
+ */
+
+export type Position = [number, number];
+export type Ring = Position[];
+export type PolygonCoords = Ring[];
+export type Bounds = [number, number, number, number]; // west, south, east, north
+
+export interface PolygonalGeometry {
+  type: string;
+  coordinates?: unknown;
+}
+
+/** The polygons of a Polygon or MultiPolygon; empty for other geometry types. */
+export function polygonsOf(geometry: PolygonalGeometry | null | undefined): PolygonCoords[] {
+  if (!geometry) return [];
+  if (geometry.type === 'Polygon') return [geometry.coordinates as PolygonCoords];
+  if (geometry.type === 'MultiPolygon') return geometry.coordinates as PolygonCoords[];
+  return [];
+}
+
+/** Signed shoelace area of a ring (square degrees; positive when counter-clockwise). */
+export function ringArea(ring: Ring): number {
+  let sum = 0;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    sum += (ring[j]![0] - ring[i]![0]) * (ring[j]![1] + ring[i]![1]);
+  }
+  return sum / 2;
+}
+
+/** Area of a polygon: outer ring minus holes (square degrees). */
+export function polygonArea(polygon: PolygonCoords): number {
+  if (polygon.length === 0) return 0;
+  let area = Math.abs(ringArea(polygon[0]!));
+  for (const hole of polygon.slice(1)) area -= Math.abs(ringArea(hole));
+  return Math.max(area, 0);
+}
+
+export function geometryArea(geometry: PolygonalGeometry | null | undefined): number {
+  return polygonsOf(geometry).reduce((sum, polygon) => sum + polygonArea(polygon), 0);
+}
+
+/** Bounding box of many geometries; null when none has coordinates. */
+export function boundsOf(geometries: Array<PolygonalGeometry | null | undefined>): Bounds | null {
+  let west = Infinity;
+  let south = Infinity;
+  let east = -Infinity;
+  let north = -Infinity;
+  for (const geometry of geometries) {
+    for (const polygon of polygonsOf(geometry)) {
+      for (const [lon, lat] of polygon[0] ?? []) {
+        if (lon < west) west = lon;
+        if (lon > east) east = lon;
+        if (lat < south) south = lat;
+        if (lat > north) north = lat;
+      }
+    }
+  }
+  return Number.isFinite(west) ? [west, south, east, north] : null;
+}
+
+/** Even-odd point-in-polygon test (holes count as outside). */
+export function pointInPolygon(point: Position, polygon: PolygonCoords): boolean {
+  let inside = false;
+  const [x, y] = point;
+  for (const ring of polygon) {
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i]!;
+      const [xj, yj] = ring[j]!;
+      if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+    }
+  }
+  return inside;
+}
+
+function ringCentroid(ring: Ring): Position | null {
+  let a = 0;
+  let cx = 0;
+  let cy = 0;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [x0, y0] = ring[j]!;
+    const [x1, y1] = ring[i]!;
+    const cross = x0 * y1 - x1 * y0;
+    a += cross;
+    cx += (x0 + x1) * cross;
+    cy += (y0 + y1) * cross;
+  }
+  if (a === 0) return null;
+  return [cx / (3 * a), cy / (3 * a)];
+}
+
+/**
+ * Midpoint of the widest span of `polygon` along the horizontal line at `lat`
+ * (holes respected); null when the line misses the polygon.
+ */
+function widestSpanMidpoint(polygon: PolygonCoords, lat: number): Position | null {
+  const xs: number[] = [];
+  for (const ring of polygon) {
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i]!;
+      const [xj, yj] = ring[j]!;
+      if (yi > lat !== yj > lat) xs.push(xi + ((lat - yi) * (xj - xi)) / (yj - yi));
+    }
+  }
+  xs.sort((p, q) => p - q);
+  let best: Position | null = null;
+  let bestWidth = -1;
+  for (let k = 0; k + 1 < xs.length; k += 2) {
+    const width = xs[k + 1]! - xs[k]!;
+    if (width > bestWidth) {
+      bestWidth = width;
+      best = [(xs[k]! + xs[k + 1]!) / 2, lat];
+    }
+  }
+  return best;
+}
+
+/**
+ * A point inside the largest polygon of the geometry for its label: the area
+ * centroid when it lies inside, else the middle of the widest horizontal span
+ * through the centroid (concave wards along rivers), else the first vertex.
+ */
+export function labelPoint(geometry: PolygonalGeometry | null | undefined): Position | null {
+  const polygons = polygonsOf(geometry).filter((polygon) => (polygon[0]?.length ?? 0) >= 3);
+  if (polygons.length === 0) return null;
+  let largest = polygons[0]!;
+  let largestArea = polygonArea(largest);
+  for (const polygon of polygons.slice(1)) {
+    const area = polygonArea(polygon);
+    if (area > largestArea) {
+      largest = polygon;
+      largestArea = area;
+    }
+  }
+  const outer = largest[0]!;
+  const centroid = ringCentroid(outer);
+  if (centroid && pointInPolygon(centroid, largest)) return centroid;
+  const box = boundsOf([{ type: 'Polygon', coordinates: [outer] }])!;
+  const lats = [centroid?.[1], (box[1] + box[3]) / 2, box[1] + (box[3] - box[1]) / 3, box[1] + (2 * (box[3] - box[1])) / 3];
+  for (const lat of lats) {
+    if (lat === undefined) continue;
+    const point = widestSpanMidpoint(largest, lat);
+    if (point) return point;
+  }
+  return outer[0]!;
+}
+
+/** Whether two screen rectangles [x, y, width, height] overlap (with a margin in pixels). */
+export function rectsOverlap(a: [number, number, number, number], b: [number, number, number, number], margin = 2): boolean {
+  return a[0] < b[0] + b[2] + margin && b[0] < a[0] + a[2] + margin && a[1] < b[1] + b[3] + margin && b[1] < a[1] + a[3] + margin;
+}

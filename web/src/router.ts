@@ -1,0 +1,69 @@
+/**
+ * Hash routing (`#/map`, `#/admin/users`): the server's SPA fallback then
+ * never has to know the console's paths.
+ */
+import type { MessageKey } from './i18n';
+
+export type RouteId =
+  | 'login'
+  | 'home'
+  | 'map'
+  | 'feedback'
+  | 'data'
+  | 'ioc'
+  | 'gis'
+  | 'forecast'
+  | 'admin-users'
+  | 'admin-agencies'
+  | 'not-found';
+
+export interface RouteDef {
+  id: RouteId;
+  path: string;
+  /** Catalogue key of the page's name (navigation label and document title). */
+  label: MessageKey;
+  /** Roles needed to see the page in the navigation (any of them); empty for every staff member. */
+  roles: string[];
+}
+
+export const ROUTES: RouteDef[] = [
+  { id: 'home', path: '/', label: 'nav.home', roles: [] },
+  { id: 'map', path: '/map', label: 'nav.map', roles: [] },
+  { id: 'feedback', path: '/feedback', label: 'nav.feedback', roles: [] },
+  { id: 'data', path: '/data', label: 'nav.data', roles: [] },
+  { id: 'ioc', path: '/ioc', label: 'nav.ioc', roles: [] },
+  { id: 'gis', path: '/gis', label: 'nav.gis', roles: [] },
+  { id: 'forecast', path: '/forecast', label: 'nav.forecast', roles: [] },
+  { id: 'admin-users', path: '/admin/users', label: 'nav.adminUsers', roles: ['admin', 'agency_admin'] },
+  { id: 'admin-agencies', path: '/admin/agencies', label: 'nav.adminAgencies', roles: ['admin', 'agency_admin'] },
+  { id: 'login', path: '/login', label: 'login.title', roles: [] },
+];
+
+export interface Route {
+  def: RouteDef;
+  path: string;
+  params: URLSearchParams;
+}
+
+const NOT_FOUND: RouteDef = { id: 'not-found', path: '', label: 'notFound.title', roles: [] };
+
+/** Parses `#/path?query`; anything not starting with `#/` is the home page. */
+export function parseHash(hash: string): Route {
+  const raw = hash.startsWith('#') ? hash.slice(1) : hash;
+  const [pathPart = '', query = ''] = raw.split('?', 2);
+  let path = pathPart.startsWith('/') ? pathPart : '/';
+  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+  const def = ROUTES.find((route) => route.path === path) ?? NOT_FOUND;
+  return { def, path, params: new URLSearchParams(query) };
+}
+
+export function href(path: string, params?: Record<string, string>): string {
+  const qs = params ? new URLSearchParams(params).toString() : '';
+  return `#${path}${qs ? `?${qs}` : ''}`;
+}
+
+export function navigate(path: string, params?: Record<string, string>): void {
+  const next = href(path, params);
+  if (location.hash === next) window.dispatchEvent(new HashChangeEvent('hashchange'));
+  else location.hash = next;
+}
