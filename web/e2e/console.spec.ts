@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 
 /**
@@ -16,6 +17,17 @@ const SHOTS = process.env.CITYOS_SCREENSHOTS ?? fileURLToPath(new URL('../../tar
 mkdirSync(SHOTS, { recursive: true });
 
 const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: false });
+
+/** WCAG 2.1 A/AA checks by axe-core (contrast, labels, landmarks, names, ARIA). */
+async function expectAccessible(page: Page, what: string): Promise<void> {
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    // Ward labels drawn on the map are aria-hidden decoration over a varying background; the table lists every ward.
+    .exclude('.ward-label')
+    .analyze();
+  const summary = results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
+  expect(summary, `accessibility violations on ${what}`).toEqual([]);
+}
 
 async function texts(page: Page, selector: string): Promise<string[]> {
   return (await page.locator(selector).allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim());
@@ -47,6 +59,7 @@ test('sign-in page: Vietnamese by default, labelled fields, skip link first', as
   await expect(skip).toBeFocused();
   await expect(skip).toBeVisible();
   await shot(page, 'login');
+  await expectAccessible(page, 'sign-in page');
   await page.keyboard.press('Enter');
   await expect(page.locator('main')).toBeFocused();
   await expect(page).toHaveURL(/#\/login/);
@@ -83,6 +96,7 @@ test('operator signs in, switches language, opens the ward map', async ({ page }
     expect(navVi.length).toBeGreaterThanOrEqual(8);
     expect(headingsVi.length).toBeGreaterThanOrEqual(3);
     await shot(page, 'home-vi');
+    await expectAccessible(page, 'overview (vi)');
   });
 
   await test.step('switch to English: every navigation label and heading changes', async () => {
@@ -102,6 +116,7 @@ test('operator signs in, switches language, opens the ward map', async ({ page }
     expect(await page.locator('[data-action="logout"]').innerText()).not.toBe(logoutVi);
     await expect(page).toHaveTitle(/Overview/);
     await shot(page, 'home-en');
+    await expectAccessible(page, 'overview (en)');
 
     // The choice survives a reload.
     await page.reload();
@@ -141,32 +156,41 @@ test('operator signs in, switches language, opens the ward map', async ({ page }
     // The table lists every ward (the non-map path).
     await expect(page.locator('#ward-table tbody tr')).toHaveCount(wardCount);
 
-    // Every ward is in the map's source and polygons are drawn.
-    await page.waitForFunction(
-      (expected) => {
-        const map = window.__cityosMap;
-        if (!map || !map.isStyleLoaded() || !map.getSource('wards')) return false;
-        const codes = new Set(map.querySourceFeatures('wards').map((f) => f.properties?.['code']));
-        return codes.size === expected && map.queryRenderedFeatures({ layers: ['wards-fill'] }).length > 0;
-      },
-      wardCount,
-      { timeout: 60_000 },
-    );
+    // Every ward is in the map's GeoJSON source, and ward polygons are drawn.
     await expect(page.locator('.map-canvas')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+    await page.waitForFunction(() => {
+      const map = window.__cityosMap;
+      return !!map && map.isStyleLoaded() && map.queryRenderedFeatures({ layers: ['wards-fill'] }).length > 0;
+    });
+    const sourceCodes = await page.evaluate(async () => {
+      const source = window.__cityosMap!.getSource('wards') as unknown as { getData(): Promise<{ features: Array<{ properties: { code: string } }> }> };
+      const data = await source.getData();
+      return new Set(data.features.map((feature) => feature.properties.code)).size;
+    });
+    expect(sourceCodes).toBe(wardCount);
+    const renderedCodes = await page.evaluate(
+      () => new Set(window.__cityosMap!.queryRenderedFeatures({ layers: ['wards-fill'] }).map((f) => f.properties['code'])).size,
+    );
+    // The opening view shows the city's main body: nearly all wards (far islands are a click away).
+    expect(renderedCodes).toBeGreaterThan(wardCount * 0.9);
     // Some ward names are shown as labels, with Vietnamese diacritics.
     const visibleLabels = page.locator('.ward-label[style*="visibility: visible"]');
     await expect.poll(() => visibleLabels.count()).toBeGreaterThan(0);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, 'map');
+    await expectAccessible(page, 'map page');
   });
 
   await test.step('a table row flies to its ward and shows its details', async () => {
-    const row = page.locator('#ward-table tbody tr').first();
+    // A ward from the middle of the alphabetical list (a mainland ward, with neighbours around it).
+    const row = page.locator('#ward-table tbody tr').nth(84);
     const code = (await row.getAttribute('data-code'))!;
     const name = (await row.locator('th').innerText()).trim();
     await row.getByRole('button').click();
     const details = page.locator('.map-details');
     await expect(details.locator('.ward-name')).toHaveText(name);
     await expect(details.locator('.ward-code')).toHaveText(code);
-    await expect(row).toHaveAttribute('aria-selected', 'true');
+    await expect(row).toHaveAttribute('aria-current', 'true');
     await page.waitForFunction(() => {
       const map = window.__cityosMap;
       return !!map && !map.isMoving() && map.getZoom() > 10;
@@ -184,8 +208,8 @@ test('operator signs in, switches language, opens the ward map', async ({ page }
     await expect(page.locator(`#ward-table tbody tr[data-code="${code}"]`)).toBeVisible();
     expect(await page.locator('#ward-table tbody tr').count()).toBeLessThan(168);
     await page.getByLabel('Tìm theo tên hoặc mã').fill('');
-    await page.locator('.map-canvas').scrollIntoViewIfNeeded();
-    await shot(page, 'map');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, 'map-ward');
   });
 
   await test.step('signing out returns to the sign-in page and protects the console', async () => {

@@ -2,8 +2,8 @@
 import type { Grant, Scope } from './api/types';
 import { t, tMaybe } from './i18n';
 
-export function roleLabel(role: string): string {
-  return tMaybe(`role.${role}`, role);
+export function roleLabel(role: string, fallback: string = role): string {
+  return tMaybe(`role.${role}`, fallback);
 }
 
 export function scopeLabel(scope: Scope, names?: Map<string, string>): string {

@@ -21,6 +21,8 @@ describe('describeError', () => {
   it('falls back to the problem title for unknown codes', () => {
     const error = new ApiError(400, 'username_taken', 'Username already taken', null, 'about:blank');
     expect(describeError(error)).toBe('Username already taken');
+    const detailed = new ApiError(422, 'weak_password', 'Password too weak', 'at least 12 characters', 'about:blank');
+    expect(describeError(detailed)).toBe('Password too weak. Chi tiết từ máy chủ: at least 12 characters');
   });
 
   it('describes network and server failures', () => {

@@ -22,7 +22,8 @@ export function describeError(error: unknown): string {
     if (message === '') message = error.title || t('error.unknown', { status: error.status });
   }
   if (error.detail && !SELF_EXPLANATORY.has(error.code) && error.detail !== message) {
-    message = `${message} ${t('error.serverDetail', { detail: error.detail })}`;
+    const stop = /[.!?…:]$/.test(message) ? '' : '.';
+    message = `${message}${stop} ${t('error.serverDetail', { detail: error.detail })}`;
   }
   return message;
 }

@@ -153,6 +153,8 @@ export const en: Record<MessageKey, string> = {
   'map.loading': 'Loading administrative boundaries…',
   'map.loadedCount': '{count} administrative units loaded.',
   'map.webglUnavailable': 'This browser cannot draw the map (WebGL is unavailable). The list below is complete.',
+  'map.viewCity': 'Whole-city view',
+  'map.viewAll': 'Also show {names}',
   'map.detailsHeading': 'Unit details',
   'map.detailsEmpty': 'Select a ward or commune on the map or in the list to see its details.',
   'map.name': 'Name',

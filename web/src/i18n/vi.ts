@@ -154,6 +154,8 @@ export const vi = {
   'map.loading': 'Đang tải ranh giới các đơn vị hành chính…',
   'map.loadedCount': 'Đã tải {count} đơn vị hành chính.',
   'map.webglUnavailable': 'Trình duyệt không hiển thị được bản đồ (WebGL không khả dụng). Danh sách bên dưới vẫn đầy đủ.',
+  'map.viewCity': 'Toàn cảnh thành phố',
+  'map.viewAll': 'Xem cả {names}',
   'map.detailsHeading': 'Thông tin đơn vị',
   'map.detailsEmpty': 'Chọn một phường, xã trên bản đồ hoặc trong danh sách để xem thông tin.',
   'map.name': 'Tên',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boundsOf, geometryArea, labelPoint, pointInPolygon, rectsOverlap, type PolygonCoords } from './geometry';
+import { boundsOf, coreBounds, distanceKm, partitionCore, geometryArea, labelPoint, pointInPolygon, rectsOverlap, type PolygonCoords } from './geometry';
 import { divisionCategory } from './division';
 
 const square: PolygonCoords = [
@@ -89,5 +89,35 @@ describe('geometry helpers', () => {
     expect(divisionCategory('special_zone')).toBe('special_zone');
     expect(divisionCategory('đặc khu')).toBe('special_zone');
     expect(divisionCategory('thi_xa')).toBe('other');
+  });
+});
+
+describe('coreBounds', () => {
+  const unit = (lon: number, lat: number) => ({ label: [lon, lat] as [number, number], bounds: [lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01] as [number, number, number, number] });
+
+  it('leaves out a far island', () => {
+    const units = [unit(106.7, 10.78), unit(106.6, 10.9), unit(107.08, 10.35), unit(106.65, 11.3), unit(106.6, 8.68)];
+    const [west, south, east, north] = coreBounds(units)!;
+    expect(south).toBeCloseTo(10.34);
+    expect(north).toBeCloseTo(11.31);
+    expect(west).toBeCloseTo(106.59);
+    expect(east).toBeCloseTo(107.09);
+  });
+
+  it('measures distances in kilometres', () => {
+    // Sài Gòn to Côn Đảo is roughly 230 km.
+    expect(distanceKm([106.7, 10.78], [106.6, 8.68])).toBeGreaterThan(200);
+    expect(distanceKm([106.7, 10.78], [106.6, 8.68])).toBeLessThan(260);
+  });
+
+  it('returns null without units', () => {
+    expect(coreBounds([])).toBeNull();
+  });
+
+  it('names the outliers', () => {
+    const island = { ...unit(106.6, 8.68), name: 'Đặc khu Côn Đảo' };
+    const { core, outliers } = partitionCore([unit(106.7, 10.78), unit(106.6, 10.9), island]);
+    expect(core).toHaveLength(2);
+    expect(outliers).toEqual([island]);
   });
 });

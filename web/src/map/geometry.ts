@@ -152,3 +152,51 @@ export function labelPoint(geometry: PolygonalGeometry | null | undefined): Posi
 export function rectsOverlap(a: [number, number, number, number], b: [number, number, number, number], margin = 2): boolean {
   return a[0] < b[0] + b[2] + margin && b[0] < a[0] + a[2] + margin && a[1] < b[1] + b[3] + margin && b[1] < a[1] + a[3] + margin;
 }
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Approximate ground distance in kilometres (equirectangular; fine at city scale). */
+export function distanceKm(a: Position, b: Position): number {
+  const rad = Math.PI / 180;
+  const x = (b[0] - a[0]) * rad * Math.cos(((a[1] + b[1]) / 2) * rad);
+  const y = (b[1] - a[1]) * rad;
+  return Math.sqrt(x * x + y * y) * 6371;
+}
+
+interface Placed {
+  label: Position | null;
+  bounds: Bounds | null;
+}
+
+/**
+ * Splits units into the city's main body (label point within `maxKm` of the
+ * median label point) and outliers such as far islands: Côn Đảo lies ~190 km
+ * offshore and would shrink the mainland to a corner of the view.
+ */
+export function partitionCore<T extends Placed>(units: T[], maxKm = 120): { core: T[]; outliers: T[] } {
+  const labelled = units.filter((unit) => unit.label && unit.bounds);
+  if (labelled.length === 0) return { core: [], outliers: [] };
+  const centre: Position = [median(labelled.map((u) => u.label![0])), median(labelled.map((u) => u.label![1]))];
+  const core = labelled.filter((unit) => distanceKm(unit.label!, centre) <= maxKm);
+  if (core.length === 0) return { core: labelled, outliers: [] };
+  return { core, outliers: labelled.filter((unit) => !core.includes(unit)) };
+}
+
+/** Union of the units' bounds; null when none has bounds. */
+export function unionBounds(units: Placed[]): Bounds | null {
+  const boxes = units.map((unit) => unit.bounds).filter((box): box is Bounds => box !== null);
+  if (boxes.length === 0) return null;
+  return boxes.reduce<Bounds>(
+    (acc, box) => [Math.min(acc[0], box[0]), Math.min(acc[1], box[1]), Math.max(acc[2], box[2]), Math.max(acc[3], box[3])],
+    [Infinity, Infinity, -Infinity, -Infinity],
+  );
+}
+
+/** Bounds of the city's main body (see `partitionCore`). */
+export function coreBounds(units: Placed[], maxKm = 120): Bounds | null {
+  return unionBounds(partitionCore(units, maxKm).core);
+}

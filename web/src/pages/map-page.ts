@@ -1,4 +1,5 @@
 import { html, nothing, type TemplateResult } from 'lit';
+import { styleMap } from 'lit/directives/style-map.js';
 import maplibregl, { type GeoJSONSource, type GeoJSONSourceSpecification, type Map as MapLibreMap, type StyleSpecification } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import { ConsoleElement } from '../components/base';
@@ -7,7 +8,17 @@ import type { WardProperties } from '../api/types';
 import { announce } from '../announcer';
 import { getLocale, t } from '../i18n';
 import { compareText, foldForSearch, formatNumber } from '../i18n/format';
-import { boundsOf, geometryArea, labelPoint, rectsOverlap, type Bounds, type PolygonalGeometry, type Position } from '../map/geometry';
+import {
+  boundsOf,
+  geometryArea,
+  labelPoint,
+  partitionCore,
+  rectsOverlap,
+  unionBounds,
+  type Bounds,
+  type PolygonalGeometry,
+  type Position,
+} from '../map/geometry';
 import { DIVISION_COLOURS, divisionCategory, divisionLabel, type DivisionCategory } from '../map/division';
 import { session } from '../session';
 
@@ -196,7 +207,7 @@ export class MapPage extends ConsoleElement {
         },
       ],
     };
-    const bounds = boundsOf(this.collection.features.map((feature) => feature.geometry));
+    const bounds = this.cityBounds();
     let map: MapLibreMap;
     try {
       map = new maplibregl.Map({
@@ -238,6 +249,22 @@ export class MapPage extends ConsoleElement {
       container.dataset['state'] = 'ready';
     });
     this.localizeMapControls();
+  }
+
+  /** The view that opens the page: the city's main body (far islands are one click away). */
+  private cityBounds(): Bounds | null {
+    return unionBounds(partitionCore(this.wards).core) ?? boundsOf(this.collection?.features.map((f) => f.geometry) ?? []);
+  }
+
+  private fitView(bounds: Bounds | null): void {
+    if (!bounds || !this.map) return;
+    this.map.fitBounds(
+      [
+        [bounds[0], bounds[1]],
+        [bounds[2], bounds[3]],
+      ],
+      { padding: 24, duration: prefersReducedMotion() ? 0 : 800 },
+    );
   }
 
   private mapUiStrings(): Record<string, string> {
@@ -349,7 +376,7 @@ export class MapPage extends ConsoleElement {
             [west, south],
             [east, north],
           ],
-          { padding: 60, maxZoom: 14, duration: prefersReducedMotion() ? 0 : 1200, linear: false },
+          { padding: 80, maxZoom: 14, duration: prefersReducedMotion() ? 0 : 1200, linear: false },
         );
       }
     }
@@ -374,6 +401,26 @@ export class MapPage extends ConsoleElement {
   /** Exposed for tests and tools: the GeoJSON source of the map. */
   get source(): GeoJSONSource | undefined {
     return this.map?.getSource<GeoJSONSource>(SOURCE);
+  }
+
+  private renderViewButtons(): TemplateResult | typeof nothing {
+    if (this.status !== 'ready' || this.mapUnavailable) return nothing;
+    const { outliers } = partitionCore(this.wards);
+    return html`<div class="map-toolbar">
+      <button type="button" class="button button-small button-secondary" data-action="view-city" @click=${() => this.fitView(this.cityBounds())}>
+        ${t('map.viewCity')}
+      </button>
+      ${outliers.length > 0
+        ? html`<button
+            type="button"
+            class="button button-small button-secondary"
+            data-action="view-all"
+            @click=${() => this.fitView(unionBounds(this.wards))}
+          >
+            ${t('map.viewAll', { names: outliers.map((ward) => ward.name).join(', ') })}
+          </button>`
+        : nothing}
+    </div>`;
   }
 
   private renderDetails(): TemplateResult {
@@ -401,7 +448,7 @@ export class MapPage extends ConsoleElement {
     return html`<ul class="legend">
       ${[...categories.entries()].map(
         ([category, raw]) => html`<li>
-          <span class="legend-swatch" style="background:${DIVISION_COLOURS[category]}" aria-hidden="true"></span>
+          <span class="legend-swatch" style=${styleMap({ background: DIVISION_COLOURS[category] })} aria-hidden="true"></span>
           ${divisionLabel(raw)}
         </li>`,
       )}
@@ -445,7 +492,7 @@ export class MapPage extends ConsoleElement {
               (ward) => html`<tr
                 data-code=${ward.code}
                 class=${ward.code === this.selectedCode ? 'selected' : ''}
-                aria-selected=${ward.code === this.selectedCode ? 'true' : 'false'}
+                aria-current=${ward.code === this.selectedCode ? 'true' : nothing}
                 @click=${() => this.select(ward.code, true)}
               >
                 <th scope="row">
@@ -481,6 +528,7 @@ export class MapPage extends ConsoleElement {
       ${this.mapUnavailable ? html`<p class="notice notice-warning" role="alert">${t('map.webglUnavailable')}</p>` : nothing}
       <div class="map-layout">
         <section class="map-frame" aria-label=${t('map.regionLabel')}>
+          ${this.renderViewButtons()}
           <div class="map-canvas" data-state="loading" data-ward-count=${this.wards.length}></div>
         </section>
         ${this.renderDetails()}

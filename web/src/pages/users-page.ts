@@ -33,6 +33,7 @@ export class UsersPage extends ConsoleElement {
     grantError: { state: true },
     grantBusy: { state: true },
     scopeKind: { state: true },
+    grantRole: { state: true },
   };
 
   users: User[] = [];
@@ -50,6 +51,7 @@ export class UsersPage extends ConsoleElement {
   grantError = '';
   grantBusy = false;
   scopeKind: ScopeKind = 'city';
+  grantRole = '';
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -116,10 +118,18 @@ export class UsersPage extends ConsoleElement {
     return names;
   }
 
+  /** The catalogue's name of a role; the API's name for a role the catalogue does not know yet. */
   private roleName(role: string): string {
     const fromApi = this.roles.find((r) => r.role === role);
-    if (fromApi) return getLocale() === 'vi' ? fromApi.name_vi : fromApi.name_en;
-    return roleLabel(role);
+    const apiName = fromApi ? (getLocale() === 'vi' ? fromApi.name_vi : fromApi.name_en) : role;
+    return roleLabel(role, apiName);
+  }
+
+  /** The server's description of a role, in the current language (empty when unknown). */
+  private roleDescription(role: string): string {
+    const fromApi = this.roles.find((r) => r.role === role);
+    if (!fromApi) return '';
+    return getLocale() === 'vi' ? fromApi.description_vi : fromApi.description_en;
   }
 
   private async onCreate(event: SubmitEvent): Promise<void> {
@@ -157,6 +167,7 @@ export class UsersPage extends ConsoleElement {
     this.selectedId = user.id;
     this.grantError = '';
     this.scopeKind = 'city';
+    this.grantRole = '';
     await this.updateComplete;
     this.querySelector<HTMLElement>('#grants-heading')?.focus();
   }
@@ -318,10 +329,17 @@ export class UsersPage extends ConsoleElement {
       <form class="form" novalidate @submit=${(e: SubmitEvent) => void this.onGrant(e, user)}>
         <div class="field">
           <label for="grant-role">${t('users.role')}</label>
-          <select id="grant-role" name="role" required>
+          <select
+            id="grant-role"
+            name="role"
+            required
+            aria-describedby="grant-role-hint"
+            @change=${(e: Event) => (this.grantRole = (e.target as HTMLSelectElement).value)}
+          >
             <option value="">${t('users.chooseOne')}</option>
-            ${roles.map((role) => html`<option value=${role}>${this.roleName(role)}</option>`)}
+            ${roles.map((role) => html`<option value=${role} ?selected=${role === this.grantRole}>${this.roleName(role)}</option>`)}
           </select>
+          <p class="hint" id="grant-role-hint">${this.roleDescription(this.grantRole)}</p>
         </div>
         <div class="field">
           <label for="grant-scope-kind">${t('scope.kind')}</label>

@@ -1,0 +1,105 @@
+//! How a rendered message leaves CityOS: the [`Transport`] trait and its
+//! vocabulary. [`crate::SmtpTransport`] and [`crate::SmsGateway`] implement it;
+//! tests and future channels (Zalo OA, web push) can add their own.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The way a notification reaches its recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// E-mail over SMTP; the recipient is an e-mail address.
+    Email,
+    /// SMS through the HTTP gateway; the recipient is a phone number.
+    Sms,
+}
+
+impl Channel {
+    /// The stored name: `email` or `sms`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Sms => "sms",
+        }
+    }
+
+    /// Parses a stored name; `None` for anything else.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "email" => Some(Self::Email),
+            "sms" => Some(Self::Sms),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One rendered message handed to a transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The notification's id; transports use it to make the message
+    /// identifiable at the provider (the e-mail `Message-ID`).
+    pub id: String,
+    /// The channel it goes out on.
+    pub channel: Channel,
+    /// E-mail address or phone number.
+    pub to: String,
+    /// E-mail subject; empty for SMS.
+    pub subject: String,
+    /// E-mail body (plain text) or SMS text.
+    pub body: String,
+    /// When the notification was created (the e-mail `Date`).
+    pub created_at: DateTime<Utc>,
+}
+
+/// What the provider said when it accepted a message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Receipt {
+    /// The provider's id for the message, when it gives one (the SMS
+    /// gateway's `id`, the e-mail `Message-ID`).
+    pub provider_id: Option<String>,
+}
+
+/// Why a transport could not deliver a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// Worth retrying later: the provider was unreachable, timed out, or
+    /// answered with a temporary failure (SMTP 4xx, HTTP 5xx, 408, 429).
+    #[error("temporary delivery failure: {0}")]
+    Transient(String),
+    /// Retrying cannot help: the provider refused the message or the
+    /// recipient (SMTP 5xx, HTTP 4xx), or the message cannot be built.
+    #[error("permanent delivery failure: {0}")]
+    Permanent(String),
+}
+
+impl DeliveryError {
+    /// True for [`DeliveryError::Transient`].
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Transient(_))
+    }
+}
+
+/// Something that hands rendered messages to a provider.
+///
+/// Implementations must be safe to call from several tasks at once and must
+/// not retry on their own: the notifier owns retries and backoff.
+#[async_trait::async_trait]
+pub trait Transport: Send + Sync + fmt::Debug {
+    /// Sends one message, returning the provider's receipt.
+    ///
+    /// # Errors
+    /// [`DeliveryError::Transient`] when a later attempt may succeed,
+    /// [`DeliveryError::Permanent`] when it cannot.
+    async fn send(&self, msg: &Outgoing) -> Result<Receipt, DeliveryError>;
+}
