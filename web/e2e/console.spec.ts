@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
@@ -12,6 +13,9 @@ import { expect, test, type Page } from '@playwright/test';
 
 const USERNAME = process.env.CITYOS_E2E_USER ?? 'operator';
 const PASSWORD = process.env.CITYOS_E2E_PASSWORD ?? 'operator-demo-2025';
+/** The demo admin's TOTP secret, as printed by `cityos demo`; the admin test is skipped without it. */
+const ADMIN_TOTP_SECRET = process.env.CITYOS_E2E_ADMIN_TOTP_SECRET ?? '';
+const ADMIN_PASSWORD = process.env.CITYOS_E2E_ADMIN_PASSWORD ?? 'admin-demo-2025';
 const SHOTS = process.env.CITYOS_SCREENSHOTS ?? fileURLToPath(new URL('../../target/screenshots/', import.meta.url));
 
 mkdirSync(SHOTS, { recursive: true });
@@ -27,6 +31,24 @@ async function expectAccessible(page: Page, what: string): Promise<void> {
     .analyze();
   const summary = results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
   expect(summary, `accessibility violations on ${what}`).toEqual([]);
+}
+
+/** RFC 6238 one-time code (SHA-1, 30 s, 6 digits) for a base32 secret. */
+function totp(secretBase32: string, unixSeconds: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const char of secretBase32.replace(/[\s=]/g, '').toUpperCase()) {
+    const value = alphabet.indexOf(char);
+    if (value < 0) throw new Error(`not base32: ${char}`);
+    bits += value.toString(2).padStart(5, '0');
+  }
+  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => parseInt(byte, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const hmac = createHmac('sha1', key).update(counter).digest();
+  const offset = hmac[hmac.length - 1]! & 0x0f;
+  const code = (hmac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(code).padStart(6, '0');
 }
 
 async function texts(page: Page, selector: string): Promise<string[]> {
@@ -218,5 +240,92 @@ test('operator signs in, switches language, opens the ward map', async ({ page }
     await page.goto('/#/map');
     await expect(page).toHaveURL(/#\/login/);
     await expect(page.getByRole('heading', { level: 1, name: 'Đăng nhập' })).toBeVisible();
+  });
+});
+
+test('admin signs in with a one-time code and manages users and agencies', async ({ page }) => {
+  test.skip(ADMIN_TOTP_SECRET === '', 'set CITYOS_E2E_ADMIN_TOTP_SECRET to the admin TOTP secret printed by `cityos demo`');
+
+  await test.step('password, then one-time code', async () => {
+    await page.goto('/');
+    await page.getByLabel('Tên đăng nhập').fill('admin');
+    await page.getByLabel('Mật khẩu').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Đăng nhập' }).click();
+    const code = page.getByLabel('Mã xác thực một lần');
+    await expect(code).toBeVisible();
+    await expect(code).toBeFocused();
+    await expect(code).toHaveAttribute('inputmode', 'numeric');
+    await expect(code).toHaveAttribute('autocomplete', 'one-time-code');
+    // A code is accepted once per 30 s step: wait for a fresh step so a re-run does not collide.
+    const wait = 30_000 - (Date.now() % 30_000);
+    if (wait < 28_000) await page.waitForTimeout(wait + 500);
+    await code.fill(totp(ADMIN_TOTP_SECRET, Date.now() / 1000));
+    await page.getByRole('button', { name: 'Xác nhận mã' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Tổng quan' })).toBeVisible();
+  });
+
+  const nav = page.getByRole('navigation', { name: 'Các phân hệ' });
+  const suffix = Date.now().toString(36);
+
+  await test.step('users: list, create, grant and revoke a role', async () => {
+    await expect(nav.getByText('Quản trị', { exact: true })).toBeVisible();
+    await nav.getByRole('link', { name: 'Người dùng' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Quản lý người dùng' })).toBeVisible();
+    await expect(page.locator('#users-table tbody tr[data-user="operator"]')).toBeVisible();
+
+    // The server's own validation message is shown in the alert region.
+    const username = `e2e.${suffix}`;
+    await page.getByLabel(/^Tên đăng nhập/).fill(username);
+    await page.getByLabel(/^Họ và tên/).fill('Người Dùng Thử Nghiệm');
+    await page.getByLabel(/^Mật khẩu ban đầu/).fill('short');
+    await page.getByRole('button', { name: 'Tạo mới' }).click();
+    await expect(page.locator('form .form-error').last()).toContainText('Dữ liệu nhập chưa hợp lệ');
+
+    await page.getByLabel(/^Mật khẩu ban đầu/).fill('Thu-nghiem-2025');
+    await page.getByLabel(/^Cơ quan/).selectOption('SO-XD');
+    await page.getByRole('button', { name: 'Tạo mới' }).click();
+    await page.getByLabel('Tìm người dùng').fill(username);
+    await page.getByRole('button', { name: 'Tìm', exact: true }).click();
+    const row = page.locator(`#users-table tbody tr[data-user="${username}"]`);
+    await expect(row).toBeVisible();
+    await expect(row).toContainText('Sở Xây dựng');
+
+    await row.getByRole('button', { name: /Phân quyền cho/ }).click();
+    await expect(page.getByRole('heading', { level: 2, name: /Phân quyền cho Người Dùng Thử Nghiệm/ })).toBeFocused();
+    await page.getByLabel('Vai trò', { exact: true }).selectOption('staff');
+    await page.getByLabel('Phạm vi').selectOption('jurisdiction');
+    await page.getByLabel('Đơn vị hành chính được áp dụng').selectOption({ label: 'Phường Sài Gòn (26740)' });
+    await page.getByRole('button', { name: 'Cấp vai trò' }).click();
+    const grants = page.locator('#grants-panel .grant-list li');
+    await expect(grants).toHaveCount(1);
+    await expect(grants.first()).toContainText('Cán bộ xử lý — Địa bàn Phường Sài Gòn');
+    await expectAccessible(page, 'users page');
+    await shot(page, 'admin-users');
+    await grants.first().getByRole('button', { name: /Thu hồi/ }).click();
+    await expect(grants).toHaveCount(0);
+  });
+
+  await test.step('agencies: tree and create', async () => {
+    await nav.getByRole('link', { name: 'Cơ quan, đơn vị' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Quản lý cơ quan, đơn vị' })).toBeVisible();
+    // Sở Xây dựng sits under the City People's Committee.
+    await expect(page.locator('li[data-agency="UBND-TP"] li[data-agency="SO-XD"]')).toBeVisible();
+    const code = `E2E-${suffix.toUpperCase()}`;
+    await page.getByLabel(/^Mã cơ quan/).fill(code);
+    await page.getByLabel(/^Tên tiếng Việt/).fill('Phòng Thử nghiệm');
+    await page.getByLabel(/^Tên tiếng Anh/).fill('Test Office');
+    await page.getByLabel(/^Loại hình/).selectOption('service');
+    await page.getByLabel(/^Cơ quan cấp trên/).selectOption('SO-XD');
+    await page.getByRole('button', { name: 'Tạo mới' }).click();
+    await expect(page.locator(`li[data-agency="SO-XD"] li[data-agency="${code}"]`)).toBeVisible();
+    // Creating it again is a conflict, announced in the alert region.
+    await page.getByLabel(/^Mã cơ quan/).fill(code);
+    await page.getByLabel(/^Tên tiếng Việt/).fill('Phòng Thử nghiệm');
+    await page.getByLabel(/^Tên tiếng Anh/).fill('Test Office');
+    await page.getByLabel(/^Loại hình/).selectOption('service');
+    await page.getByRole('button', { name: 'Tạo mới' }).click();
+    await expect(page.locator('form .form-error')).toContainText('xung đột');
+    await expectAccessible(page, 'agencies page');
+    await shot(page, 'admin-agencies');
   });
 });

@@ -10,6 +10,8 @@
 //! its audit record. Appends are serialised (one SQLite writer; an advisory
 //! lock on PostgreSQL), which is what makes the chain a chain.
 
+pub mod routes;
+
 use cityos_core::{from_millis, to_millis, SharedClock};
 use cityos_store::query::{self, Column, Dir, Filter, Op, Schema, Select, Value};
 use cityos_store::{Backend, Db, ModuleMigration, StoreError};

@@ -204,6 +204,15 @@ pub async fn events_after(db: &Db, seq: i64, limit: i64) -> Result<Vec<StoredEve
     rows.iter().map(decode).collect()
 }
 
+/// The newest position in the stream (0 when empty).
+///
+/// # Errors
+/// Database failure.
+pub async fn latest_seq(db: &Db) -> Result<i64, EventError> {
+    let row = sqlx::query("SELECT MAX(seq) AS m FROM outbox").fetch_one(db.reader()).await?;
+    Ok(row.try_get::<Option<i64>, _>("m")?.unwrap_or(0))
+}
+
 /// Where dispatched events go. In-process today; NATS JetStream for several replicas.
 #[async_trait]
 pub trait EventBus: Send + Sync + std::fmt::Debug {

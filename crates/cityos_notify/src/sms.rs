@@ -99,3 +99,18 @@ impl Transport for SmsGateway {
         Err(if transient { DeliveryError::Transient(message) } else { DeliveryError::Permanent(message) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_urls_are_refused_and_the_token_is_redacted() {
+        let config = |url: &str| SmsConfig { url: url.into(), token: Secret::new("tok-123"), sender: "CityOS".into() };
+        assert!(SmsGateway::new(&config("ftp://sms.example.vn")).is_err());
+        assert!(SmsGateway::new(&config("not a url")).is_err());
+        assert!(SmsGateway::new(&config("")).is_err());
+        let gateway = SmsGateway::new(&config("https://sms.example.vn/send")).unwrap();
+        assert!(!format!("{gateway:?}").contains("tok-123"));
+    }
+}

@@ -111,3 +111,33 @@ impl Transport for SmtpTransport {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(security: &str, from: &str) -> SmtpConfig {
+        SmtpConfig { host: "mail.example.vn".into(), security: security.into(), from: from.into(), ..SmtpConfig::default() }
+    }
+
+    #[test]
+    fn security_modes_and_bad_settings() {
+        for ok in ["none", "starttls", "tls", "STARTTLS"] {
+            assert!(SmtpTransport::new(&config(ok, "CityOS <no-reply@cityos.vn>")).is_ok(), "{ok}");
+        }
+        let err = SmtpTransport::new(&config("ssl", "no-reply@cityos.vn")).unwrap_err().to_string();
+        assert!(err.contains("notify.smtp.security"), "{err}");
+        let err = SmtpTransport::new(&config("none", "not an address")).unwrap_err().to_string();
+        assert!(err.contains("notify.smtp.from"), "{err}");
+        assert!(SmtpTransport::new(&SmtpConfig::default()).is_err(), "empty host");
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let mut c = config("starttls", "no-reply@cityos.vn");
+        c.username = "cityos".into();
+        c.password = cityos_core::config::Secret::new("hunter2");
+        let shown = format!("{:?}", SmtpTransport::new(&c).unwrap());
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}

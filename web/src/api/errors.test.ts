@@ -18,6 +18,19 @@ describe('describeError', () => {
     expect(describeError(error)).toBe('Tài khoản đang tạm khóa do đăng nhập sai nhiều lần. Chi tiết từ máy chủ: until 27/11/2025 17:00');
   });
 
+  it('tells until when an account is locked, in Ho Chi Minh City time', () => {
+    const body = JSON.stringify({
+      type: 'https://cityos.dev/problems/locked',
+      title: 'Account locked',
+      status: 423,
+      code: 'locked',
+      detail: 'Too many failed sign-ins; try again after 2025-11-27T10:00:00+00:00',
+      locked_until: '2025-11-27T10:00:00+00:00',
+    });
+    const error = parseProblem(423, 'application/problem+json', body);
+    expect(describeError(error)).toBe('Tài khoản đang tạm khóa do đăng nhập sai nhiều lần. Vui lòng thử lại sau 27/11/2025 17:00.');
+  });
+
   it('falls back to the problem title for unknown codes', () => {
     const error = new ApiError(400, 'username_taken', 'Username already taken', null, 'about:blank');
     expect(describeError(error)).toBe('Username already taken');

@@ -48,6 +48,8 @@ export interface Role {
   name_en: string;
   description_vi: string;
   description_en: string;
+  /** Signing in with this role needs a one-time code. */
+  requires_mfa?: boolean;
 }
 
 export interface User {

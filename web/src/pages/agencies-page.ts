@@ -8,6 +8,9 @@ import { compareText } from '../i18n/format';
 import { buildAgencyTree, type AgencyNode } from '../agency-tree';
 import { session } from '../session';
 
+/** Agency kinds known to the server (`cityos_identity::accounts::AGENCY_KINDS`). */
+const AGENCY_KINDS = ['city', 'department', 'ward_committee', 'utility', 'service'];
+
 /** Agencies: the hierarchy as a tree, and a form to add one. */
 export class AgenciesPage extends ConsoleElement {
   static override properties = {
@@ -125,7 +128,8 @@ export class AgenciesPage extends ConsoleElement {
 
   private renderCreate(): TemplateResult {
     const locale = getLocale();
-    const kinds = [...new Set(this.agencies.map((a) => a.kind))].sort();
+    // The kinds the server accepts, plus any other kind already in the data.
+    const kinds = [...new Set([...AGENCY_KINDS, ...this.agencies.map((a) => a.kind)])];
     const parents = [...this.agencies].sort((a, b) => compareText(this.name(a), this.name(b), locale));
     const units = [...this.jurisdictions].sort((a, b) => (a.parent_code === null ? -1 : b.parent_code === null ? 1 : compareText(a.name, b.name, locale)));
     return html`<section class="card" aria-labelledby="agencies-create-heading">
@@ -146,10 +150,10 @@ export class AgenciesPage extends ConsoleElement {
         </div>
         <div class="field">
           <label for="agency-kind">${t('agencies.kind')} <span class="required">${t('common.required')}</span></label>
-          <input id="agency-kind" name="kind" type="text" list="agency-kinds" required autocapitalize="none" />
-          <datalist id="agency-kinds">
+          <select id="agency-kind" name="kind" required>
+            <option value="">${t('users.chooseOne')}</option>
             ${kinds.map((kind) => html`<option value=${kind}>${tMaybe(`agencyKind.${kind}`, kind)}</option>`)}
-          </datalist>
+          </select>
         </div>
         <div class="field">
           <label for="agency-parent">${t('agencies.parent')} <span class="optional">${t('common.optional')}</span></label>

@@ -1,7 +1,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { ConsoleElement } from '../components/base';
 import { ApiError } from '../api/client';
-import { describeError } from '../api/errors';
+import { describeError, extension } from '../api/errors';
 import { t } from '../i18n';
 import { session } from '../session';
 
@@ -24,6 +24,8 @@ export class LoginPage extends ConsoleElement {
   busy = false;
   private username = '';
   private password = '';
+  /** Set when the server asks this account to enrol an authenticator (`mfa_enrollment_required`). */
+  private enrolment: { secret: string; url: string | null } | null = null;
 
   private async onSubmit(event: SubmitEvent): Promise<void> {
     event.preventDefault();
@@ -51,7 +53,11 @@ export class LoginPage extends ConsoleElement {
       await session.login({ username: this.username, password: this.password, ...(totp ? { totp } : {}) });
       this.password = '';
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'mfa_required' && this.step === 'password') {
+      const enrol = error instanceof ApiError && error.code === 'mfa_enrollment_required' ? extension(error, 'totp_secret') : null;
+      if (enrol && error instanceof ApiError && this.step === 'password') {
+        this.enrolment = { secret: enrol, url: extension(error, 'otpauth_url') };
+      }
+      if (error instanceof ApiError && (error.code === 'mfa_required' || enrol) && this.step === 'password') {
         this.step = 'totp';
         await this.updateComplete;
         this.querySelector<HTMLInputElement>('#login-totp')?.focus();
@@ -67,6 +73,23 @@ export class LoginPage extends ConsoleElement {
     this.step = 'password';
     this.password = '';
     this.error = '';
+    this.enrolment = null;
+  }
+
+  private renderEnrolment(enrolment: { secret: string; url: string | null }): TemplateResult {
+    // Groups of four characters are easier to type into an authenticator app.
+    const grouped = enrolment.secret.replace(/\s+/g, '').replace(/(.{4})(?=.)/g, '$1 ');
+    return html`<section class="notice notice-info enrolment" aria-labelledby="enrol-title">
+      <h2 id="enrol-title">${t('login.enrolTitle')}</h2>
+      <p>${t('login.enrolIntro')}</p>
+      <p>
+        <span class="enrol-label">${t('login.enrolSecret')}:</span>
+        <code class="totp-secret" translate="no">${grouped}</code>
+      </p>
+      ${enrolment.url && enrolment.url.startsWith('otpauth://')
+        ? html`<p><a href=${enrolment.url}>${t('login.enrolLink')}</a></p>`
+        : nothing}
+    </section>`;
   }
 
   override render(): TemplateResult {
@@ -105,7 +128,7 @@ export class LoginPage extends ConsoleElement {
               </div>
             `
           : html`
-              <p class="notice notice-info">${t('login.mfaRequired')}</p>
+              ${this.enrolment ? this.renderEnrolment(this.enrolment) : html`<p class="notice notice-info">${t('login.mfaRequired')}</p>`}
               <div class="field">
                 <label for="login-totp">${t('login.totp')}</label>
                 <input

@@ -129,7 +129,8 @@ export class UsersPage extends ConsoleElement {
   private roleDescription(role: string): string {
     const fromApi = this.roles.find((r) => r.role === role);
     if (!fromApi) return '';
-    return getLocale() === 'vi' ? fromApi.description_vi : fromApi.description_en;
+    const description = getLocale() === 'vi' ? fromApi.description_vi : fromApi.description_en;
+    return fromApi.requires_mfa ? `${description} ${t('users.roleNeedsMfa')}`.trim() : description;
   }
 
   private async onCreate(event: SubmitEvent): Promise<void> {
@@ -395,7 +396,17 @@ export class UsersPage extends ConsoleElement {
       <form class="form" novalidate @submit=${(e: SubmitEvent) => void this.onCreate(e)}>
         <div class="field">
           <label for="new-username">${t('users.username')} <span class="required">${t('common.required')}</span></label>
-          <input id="new-username" name="username" type="text" autocomplete="off" autocapitalize="none" spellcheck="false" required />
+          <input
+            id="new-username"
+            name="username"
+            type="text"
+            autocomplete="off"
+            autocapitalize="none"
+            spellcheck="false"
+            required
+            aria-describedby="new-username-hint"
+          />
+          <p class="hint" id="new-username-hint">${t('users.usernameHint')}</p>
         </div>
         <div class="field">
           <label for="new-display-name">${t('users.displayName')} <span class="required">${t('common.required')}</span></label>

@@ -1,0 +1,170 @@
+//! The HTTP platform: one [`App`] holding the shared services, and
+//! [`router`] composing every module's routes behind the cross-cutting
+//! layers — request ids, structured request logs, Prometheus metrics per
+//! matched route, security headers, body and time limits, per-address rate
+//! limits for anonymous callers, authentication (session cookie with CSRF
+//! check, bearer token, API key) — plus `/healthz`, `/readyz`, `/metrics`,
+//! `/api/openapi.json`, `/api/docs`, the live event stream `/api/events` and
+//! the web console.
+//!
+//! Architecture invariant: modules contribute `OpenApiRouter`s; this crate
+//! owns no domain logic. Errors raised outside handlers are rendered by the
+//! [`cityos_api::ErrorFormat`] registered for the request's path family.
+
+mod auth;
+mod docs;
+mod events;
+mod metrics_layer;
+mod ratelimit;
+mod workers;
+
+pub use workers::spawn_workers;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use cityos_api::{ApiError, ErrorFormat, ProblemJson};
+use cityos_core::config::Config;
+use cityos_core::SharedClock;
+use cityos_events::EventBus;
+use cityos_identity::Identity;
+use cityos_store::Db;
+use http::{header, HeaderValue, StatusCode};
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Everything the server shares between requests.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// Effective configuration.
+    pub config: Arc<Config>,
+    /// Database.
+    pub db: Db,
+    /// Clock.
+    pub clock: SharedClock,
+    /// Identity service.
+    pub identity: Identity,
+    /// Event bus fed by the outbox dispatcher.
+    pub bus: Arc<dyn EventBus>,
+    /// Key that signs audit seals.
+    pub seal_key: Arc<Vec<u8>>,
+    /// Rate limiter for anonymous callers.
+    pub(crate) limiter: Arc<ratelimit::Limiter>,
+}
+
+impl App {
+    /// Assembles the shared services.
+    #[must_use]
+    pub fn new(config: Config, db: Db, clock: SharedClock, bus: Arc<dyn EventBus>, seal_key: Vec<u8>) -> Self {
+        let identity = Identity::new(db.clone(), clock.clone(), config.security.clone());
+        let limiter = Arc::new(ratelimit::Limiter::new(config.security.public_rate_limit_per_minute));
+        Self { config: Arc::new(config), db, clock, identity, bus, seal_key: Arc::new(seal_key), limiter }
+    }
+}
+
+/// Error format per path family. Standard API families register here as
+/// they arrive (Open311, OGC, NGSI-LD, CKAN); `/api` uses problem+json.
+#[must_use]
+pub fn error_format_for(path: &str) -> &'static dyn ErrorFormat {
+    static PROBLEM: ProblemJson = ProblemJson;
+    let _ = path;
+    &PROBLEM
+}
+
+/// Renders `err` in the format of `path`'s API family.
+#[must_use]
+pub fn render_error(path: &str, err: &ApiError) -> Response {
+    error_format_for(path).render(err)
+}
+
+/// The `/api` routes of every module, with their OpenAPI description.
+#[must_use]
+pub fn api_routes(app: &App) -> OpenApiRouter {
+    let identity = cityos_identity::routes::router(cityos_identity::routes::IdentityRoutes {
+        identity: app.identity.clone(),
+        cookie_secure: app.config.cookie_secure(),
+    });
+    let audit = cityos_audit::routes::router(cityos_audit::routes::AuditRoutes { db: app.db.clone(), clock: app.clock.clone() });
+    OpenApiRouter::with_openapi(docs::base_document()).merge(identity).merge(audit).merge(events::router(app.clone()))
+}
+
+/// The whole HTTP application.
+#[must_use]
+pub fn router(app: App) -> Router {
+    let (api, openapi) = api_routes(&app).split_for_parts();
+    let openapi = Arc::new(openapi);
+    let web_dir = app.config.server.web_dir.clone();
+    let console = ServeDir::new(&web_dir).fallback(ServeFile::new(web_dir.join("index.html")));
+    let max_body = app.config.server.max_body_bytes;
+    let timeout = Duration::from_secs(app.config.server.request_timeout_secs.max(1));
+    let hsts = app.config.server.public_url.starts_with("https://");
+
+    let platform = Router::new().route("/readyz", get(readyz)).with_state(app.clone());
+    let mut r = Router::new()
+        .merge(api)
+        .merge(platform)
+        .route("/api/openapi.json", get(move || {
+            let doc = openapi.clone();
+            async move { axum::Json(doc.as_ref().clone()) }
+        }))
+        .route("/api/docs", get(docs::swagger_page))
+        .route("/api", get(|| async { axum::response::Redirect::permanent("/api/docs") }))
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics_layer::render))
+        .fallback_service(console)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), auth::authenticate))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body.saturating_add(1024)))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(axum::middleware::from_fn(metrics_layer::track))
+        .layer(axum::middleware::from_fn(security_headers))
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &http::Request<axum::body::Body>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    if hsts {
+        r = r.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
+    }
+    r
+}
+
+async fn api_not_found(uri: http::Uri) -> Response {
+    render_error(uri.path(), &ApiError::not_found(format!("no route {}", uri.path())))
+}
+
+async fn readyz(State(app): State<App>) -> Response {
+    match app.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => ApiError::unavailable(&e).into_response(),
+    }
+}
+
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let is_docs = req.uri().path() == "/api/docs";
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=(self)"));
+    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    // The console and the API docs load only their own assets; Swagger UI needs inline styles and its init script.
+    let csp = if is_docs {
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+    } else {
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
+    };
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(csp));
+    resp
+}

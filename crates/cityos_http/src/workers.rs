@@ -1,0 +1,49 @@
+//! Background work of a serving process: the outbox dispatcher, the
+//! notification sender, audit sealing and expired-session cleanup. All stop
+//! when the shutdown signal turns true.
+
+use crate::App;
+use cityos_events::Dispatcher;
+use cityos_notify::Notifier;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Starts the workers; they finish when `shutdown` turns true.
+pub fn spawn_workers(app: &App, shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let mut handles = Vec::new();
+    let dispatcher = Dispatcher::new(app.db.clone(), app.bus.clone(), app.clock.clone());
+    handles.push(tokio::spawn(dispatcher.run(Duration::from_millis(200), shutdown.clone())));
+
+    match Notifier::from_config(app.db.clone(), app.clock.clone(), &app.config.notify) {
+        Ok(n) => {
+            let mut rx = shutdown.clone();
+            handles.push(tokio::spawn(n.run(async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })));
+        }
+        Err(e) => tracing::error!(error = %e, "notification sender not started: check [notify] settings"),
+    }
+
+    let (db, clock, key, every) = (app.db.clone(), app.clock.clone(), app.seal_key.clone(), app.config.security.audit_seal_every);
+    let mut rx = shutdown.clone();
+    handles.push(tokio::spawn(async move {
+        loop {
+            if let Err(e) = cityos_audit::seal(&db, &clock, &key, every).await {
+                tracing::warn!(error = %e, "audit sealing failed; will retry");
+            }
+            if let Err(e) = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+                .bind(cityos_core::to_millis(clock.now()))
+                .execute(db.writer())
+                .await
+            {
+                tracing::warn!(error = %e, "session cleanup failed");
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(60)) => {}
+                _ = rx.wait_for(|stop| *stop) => break,
+            }
+        }
+    }));
+    handles
+}

@@ -1,0 +1,477 @@
+//! Delivery through real local receivers (an SMTP server and an HTTP SMS
+//! gateway on 127.0.0.1), on the backend named by `CITYOS_TEST_BACKEND`.
+//! The only integration-test binary of this crate: link time dominates.
+#![expect(clippy::unwrap_used, reason = "fixtures outside #[test] functions fail the test loudly")]
+
+use chrono::Duration;
+use cityos_core::config::{NotifyConfig, SmsConfig, SmtpConfig};
+use cityos_core::{from_millis, ManualClock, SharedClock};
+use cityos_notify::testing::{TestSmsGateway, TestSmtpServer, TEST_SMS_TOKEN};
+use cityos_notify::{
+    enqueue, Channel, DeliveryError, Locale, NotificationRequest, NotificationState, Notifier, NotifyError, Outgoing, Receipt,
+    Transport, MIGRATIONS,
+};
+use cityos_store::testing::TestDb;
+use cityos_store::Db;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+const WAIT: StdDuration = StdDuration::from_secs(10);
+
+struct Fixture {
+    t: TestDb,
+    clock: ManualClock,
+    smtp: TestSmtpServer,
+    sms: TestSmsGateway,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let t = TestDb::new().await;
+        t.db.migrate(&[MIGRATIONS]).await.unwrap();
+        let clock = ManualClock::new(from_millis(1_795_000_000_000));
+        Self { t, clock, smtp: TestSmtpServer::start().await, sms: TestSmsGateway::start().await }
+    }
+
+    fn shared_clock(&self) -> SharedClock {
+        Arc::new(self.clock.clone())
+    }
+
+    fn config(&self) -> NotifyConfig {
+        NotifyConfig { max_attempts: 8, smtp: self.smtp.config(), sms: self.sms.config() }
+    }
+
+    fn notifier(&self) -> Notifier {
+        self.notifier_on(self.t.db.clone())
+    }
+
+    fn notifier_on(&self, db: Db) -> Notifier {
+        Notifier::from_config(db, self.shared_clock(), &self.config()).unwrap()
+    }
+
+    /// Queues `req` in a committed transaction of its own.
+    async fn enqueue(&self, req: &NotificationRequest) -> String {
+        let mut tx = self.t.db.begin().await.unwrap();
+        let id = enqueue(&mut tx, &self.clock, req).await.unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+
+    async fn cleanup(self) {
+        self.t.cleanup().await;
+    }
+}
+
+fn otp_email(to: &str, locale: Locale) -> NotificationRequest {
+    NotificationRequest::email(to, "otp_code").locale(locale).var("code", "482913").var("minutes", 10).purpose("citizen_sign_in")
+}
+
+fn otp_sms(to: &str) -> NotificationRequest {
+    NotificationRequest::sms(to, "otp_code").var("code", "482913").var("minutes", 10)
+}
+
+#[tokio::test]
+async fn otp_email_arrives_in_vietnamese_and_english() {
+    let f = Fixture::new().await;
+    let vi_id = f.enqueue(&otp_email("cong.dan@example.vn", Locale::Vi)).await;
+    let en_id = f.enqueue(&otp_email("citizen@example.com", Locale::En)).await;
+    let notifier = f.notifier();
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 2);
+
+    let vi = f.smtp.wait_for(|m| m.to == ["cong.dan@example.vn"], WAIT).await.expect("Vietnamese mail");
+    assert_eq!(vi.from, "no-reply@cityos.test");
+    assert_eq!(vi.subject().as_deref(), Some("Mã xác thực CityOS: 482913"));
+    let raw_subject = vi.data.lines().find(|l| l.starts_with("Subject:")).unwrap();
+    assert!(raw_subject.is_ascii(), "a non-ASCII subject travels as MIME encoded-words: {raw_subject}");
+    assert!(vi.header("Content-Type").unwrap().to_ascii_lowercase().contains("charset=utf-8"));
+    let body = vi.text();
+    assert!(body.contains("Mã xác thực CityOS của bạn là 482913. Mã có hiệu lực trong 10 phút."), "{body}");
+    assert!(vi.header("Message-ID").unwrap().contains(&vi_id));
+
+    let en = f.smtp.wait_for(|m| m.to == ["citizen@example.com"], WAIT).await.expect("English mail");
+    assert_eq!(en.subject().as_deref(), Some("Your CityOS verification code: 482913"));
+    assert!(en.text().contains("Your CityOS verification code is 482913. It is valid for 10 minutes."));
+
+    for id in [&vi_id, &en_id] {
+        let s = notifier.status(id).await.unwrap().unwrap();
+        assert_eq!(s.state, NotificationState::Sent);
+        assert_eq!(s.attempts, 1);
+        assert_eq!(s.sent_at, Some(f.clock_now()));
+        assert_eq!(s.purpose, "citizen_sign_in");
+        assert!(s.provider_id.unwrap().contains(id.as_str()), "the Message-ID is the receipt");
+        assert_eq!(s.last_error, None);
+    }
+    // Sent messages keep no template variables (the code is gone).
+    let vars: String = sqlx::query_scalar("SELECT vars_json FROM notifications WHERE id = $1")
+        .bind(&vi_id)
+        .fetch_one(f.t.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(vars, "{}");
+    assert_eq!(f.smtp.messages().len(), 2);
+    f.cleanup().await;
+}
+
+impl Fixture {
+    fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use cityos_core::Clock;
+        self.clock.now()
+    }
+}
+
+#[tokio::test]
+async fn sms_reaches_the_gateway_with_the_bearer_token() {
+    let f = Fixture::new().await;
+    let id = f.enqueue(&otp_sms("+84901234567").related_object("user:42")).await;
+    let notifier = f.notifier();
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    let sms = f.sms.wait_for(|m| m.to == "+84901234567", WAIT).await.expect("SMS");
+    assert_eq!(sms.authorization.as_deref(), Some(format!("Bearer {TEST_SMS_TOKEN}").as_str()));
+    assert_eq!(sms.sender, "CityOS");
+    assert!(sms.text.starts_with("Ma xac thuc CityOS cua ban la 482913."), "{}", sms.text);
+    let s = notifier.status(&id).await.unwrap().unwrap();
+    assert_eq!(s.state, NotificationState::Sent);
+    assert_eq!(s.provider_id.as_deref(), Some(sms.id.as_str()));
+    assert_eq!(s.channel, Channel::Sms);
+    let about = notifier.for_object("user:42").await.unwrap();
+    assert_eq!(about.len(), 1);
+    assert_eq!(about[0].id, id);
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_after_the_backoff() {
+    let f = Fixture::new().await;
+    f.sms.fail_next(2, 500);
+    let id = f.enqueue(&otp_sms("0901234567")).await;
+    let notifier = f.notifier();
+    let t0 = f.clock_now();
+
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    let s = notifier.status(&id).await.unwrap().unwrap();
+    assert_eq!((s.state, s.attempts), (NotificationState::Queued, 1));
+    assert_eq!(s.next_attempt_at, t0 + Duration::seconds(30));
+    assert!(s.last_error.as_deref().unwrap().contains("500"), "{:?}", s.last_error);
+
+    f.clock.advance(Duration::seconds(29));
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 0, "not due before its next attempt");
+    assert_eq!(f.sms.requests(), 1);
+
+    f.clock.advance(Duration::seconds(1));
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    let s = notifier.status(&id).await.unwrap().unwrap();
+    assert_eq!((s.state, s.attempts), (NotificationState::Queued, 2));
+    assert_eq!(s.next_attempt_at, t0 + Duration::seconds(30 + 60));
+
+    f.clock.advance(Duration::seconds(59));
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 0);
+    f.clock.advance(Duration::seconds(1));
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+
+    let s = notifier.status(&id).await.unwrap().unwrap();
+    assert_eq!((s.state, s.attempts), (NotificationState::Sent, 3));
+    assert_eq!(s.last_error, None);
+    assert_eq!(s.sent_at, Some(t0 + Duration::seconds(90)));
+    assert_eq!(f.sms.requests(), 3);
+    assert_eq!(f.sms.messages().len(), 1);
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_fails_at_once() {
+    let f = Fixture::new().await;
+    f.sms.fail_next(1, 400);
+    let id = f.enqueue(&otp_sms("0901234567")).await;
+    let notifier = f.notifier();
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    let s = notifier.status(&id).await.unwrap().unwrap();
+    assert_eq!((s.state, s.attempts), (NotificationState::Failed, 1));
+    assert!(s.last_error.as_deref().unwrap().contains("400"), "{:?}", s.last_error);
+    f.clock.advance(Duration::hours(2));
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 0);
+    assert_eq!(f.sms.requests(), 1);
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn attempts_run_out() {
+    let f = Fixture::new().await;
+    f.sms.fail_next(10, 503);
+    let id = f.enqueue(&otp_sms("0901234567")).await;
+    let notifier = f.notifier().with_max_attempts(2);
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    f.clock.advance(Duration::seconds(30));
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    let s = notifier.status(&id).await.unwrap().unwrap();
+    assert_eq!((s.state, s.attempts), (NotificationState::Failed, 2));
+    assert!(s.last_error.as_deref().unwrap().starts_with("gave up after 2 attempts"), "{:?}", s.last_error);
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_rolled_back_transaction_sends_nothing() {
+    let f = Fixture::new().await;
+    let mut tx = f.t.db.begin().await.unwrap();
+    let id = enqueue(&mut tx, &f.clock, &otp_sms("0901234567")).await.unwrap();
+    tx.rollback().await.unwrap();
+    let notifier = f.notifier();
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 0);
+    assert_eq!(notifier.status(&id).await.unwrap(), None);
+    assert_eq!(f.sms.requests(), 0);
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn two_notifiers_send_each_message_once() {
+    let f = Fixture::new().await;
+    let mut tx = f.t.db.begin().await.unwrap();
+    for i in 0..30 {
+        enqueue(&mut tx, &f.clock, &otp_sms(&format!("09000000{i:02}"))).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    // A second handle on the same database, as another replica would have.
+    let other = Db::connect(f.t.db.url(), 4).await.unwrap();
+    let a = f.notifier();
+    let b = f.notifier_on(other.clone());
+    let (na, nb) = tokio::join!(a.deliver_due(100), b.deliver_due(100));
+    let (na, nb) = (na.unwrap(), nb.unwrap());
+    assert_eq!(na + nb, 30, "each row handled by exactly one notifier ({na} + {nb})");
+    let mut to: Vec<String> = f.sms.messages().into_iter().map(|m| m.to).collect();
+    assert_eq!(to.len(), 30);
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 30, "no message sent twice");
+    other.close().await;
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_missing_variable_fails_with_a_clear_error() {
+    let f = Fixture::new().await;
+    let id = f.enqueue(&NotificationRequest::sms("0901234567", "otp_code").var("code", "482913")).await;
+    let unknown = f.enqueue(&NotificationRequest::email("a@example.vn", "no_such_template")).await;
+    let notifier = f.notifier();
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 2);
+    let s = notifier.status(&id).await.unwrap().unwrap();
+    assert_eq!(s.state, NotificationState::Failed);
+    assert_eq!(s.last_error.as_deref(), Some("template `otp_code` (vi) needs variable `minutes`, which was not supplied"));
+    let s = notifier.status(&unknown).await.unwrap().unwrap();
+    assert_eq!(s.state, NotificationState::Failed);
+    assert_eq!(s.last_error.as_deref(), Some("unknown notification template `no_such_template`"));
+    assert_eq!(f.sms.requests(), 0);
+    assert!(f.smtp.messages().is_empty());
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_unconfigured_channel_fails_visibly() {
+    let f = Fixture::new().await;
+    let sms = f.enqueue(&otp_sms("0901234567")).await;
+    let mail = f.enqueue(&otp_email("a@example.vn", Locale::Vi)).await;
+    let config = NotifyConfig { max_attempts: 8, smtp: SmtpConfig::default(), sms: SmsConfig::default() };
+    let notifier = Notifier::from_config(f.t.db.clone(), f.shared_clock(), &config).unwrap();
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 2);
+    let s = notifier.status(&sms).await.unwrap().unwrap();
+    assert_eq!(s.state, NotificationState::Failed);
+    assert!(s.last_error.as_deref().unwrap().starts_with("SMS gateway not configured"), "{:?}", s.last_error);
+    let s = notifier.status(&mail).await.unwrap().unwrap();
+    assert!(s.last_error.as_deref().unwrap().starts_with("e-mail (SMTP) not configured"), "{:?}", s.last_error);
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn smtp_credentials_and_refusals() {
+    let f = Fixture::new().await;
+    let server = TestSmtpServer::start_with_auth("cityos", "mật-khẩu").await;
+    let config = NotifyConfig { max_attempts: 8, smtp: server.config(), sms: SmsConfig::default() };
+    let notifier = Notifier::from_config(f.t.db.clone(), f.shared_clock(), &config).unwrap();
+
+    let ok = f.enqueue(&otp_email("a@example.vn", Locale::Vi)).await;
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    let mail = server.wait_for(|_| true, WAIT).await.expect("mail");
+    assert_eq!(mail.authenticated_as.as_deref(), Some("cityos"));
+    assert_eq!(notifier.status(&ok).await.unwrap().unwrap().state, NotificationState::Sent);
+
+    server.reject_next(1, 451);
+    let retried = f.enqueue(&otp_email("b@example.vn", Locale::En)).await;
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    let s = notifier.status(&retried).await.unwrap().unwrap();
+    assert_eq!((s.state, s.attempts), (NotificationState::Queued, 1), "{:?}", s.last_error);
+
+    server.reject_next(1, 550);
+    f.clock.advance(Duration::seconds(30));
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    let s = notifier.status(&retried).await.unwrap().unwrap();
+    assert_eq!((s.state, s.attempts), (NotificationState::Failed, 2), "{:?}", s.last_error);
+    assert!(s.last_error.as_deref().unwrap().contains("550"), "{:?}", s.last_error);
+
+    // Wrong password: the server's 535 is permanent.
+    let mut bad = server.config();
+    bad.password = cityos_core::config::Secret::new("wrong");
+    let notifier = Notifier::from_config(f.t.db.clone(), f.shared_clock(), &NotifyConfig { smtp: bad, ..config }).unwrap();
+    let denied = f.enqueue(&otp_email("c@example.vn", Locale::Vi)).await;
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    assert_eq!(notifier.status(&denied).await.unwrap().unwrap().state, NotificationState::Failed);
+    assert_eq!(server.messages().len(), 1);
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_is_transient() {
+    let f = Fixture::new().await;
+    // Ports of dropped receivers: nothing listens there any more.
+    let smtp = { TestSmtpServer::start().await.config() };
+    let sms = { TestSmsGateway::start().await.config() };
+    tokio::time::sleep(StdDuration::from_millis(50)).await;
+    let notifier = Notifier::from_config(f.t.db.clone(), f.shared_clock(), &NotifyConfig { max_attempts: 8, smtp, sms }).unwrap();
+    let a = f.enqueue(&otp_email("a@example.vn", Locale::Vi)).await;
+    let b = f.enqueue(&otp_sms("0901234567")).await;
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 2);
+    for id in [a, b] {
+        let s = notifier.status(&id).await.unwrap().unwrap();
+        assert_eq!((s.state, s.attempts), (NotificationState::Queued, 1), "{:?}", s.last_error);
+    }
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn rows_left_sending_by_a_dead_worker_are_sent_again() {
+    let f = Fixture::new().await;
+    let id = f.enqueue(&otp_sms("0901234567")).await;
+    // A worker claimed it and died.
+    sqlx::query("UPDATE notifications SET status = 'sending', attempts = 1, claimed_at = $1 WHERE id = $2")
+        .bind(cityos_core::to_millis(f.clock_now()))
+        .bind(&id)
+        .execute(f.t.db.writer())
+        .await
+        .unwrap();
+    let notifier = f.notifier();
+    f.clock.advance(Duration::minutes(9));
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 0, "still within its lease");
+    f.clock.advance(Duration::minutes(2));
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    let s = notifier.status(&id).await.unwrap().unwrap();
+    assert_eq!((s.state, s.attempts), (NotificationState::Sent, 2));
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn run_delivers_until_shut_down() {
+    let f = Fixture::new().await;
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let notifier = f.notifier().with_poll_interval(StdDuration::from_millis(20));
+    let worker = tokio::spawn(notifier.run(async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    }));
+    f.enqueue(&otp_sms("0901234567")).await;
+    assert!(f.sms.wait_for(|m| m.to == "0901234567", WAIT).await.is_some());
+    stop.send(true).unwrap();
+    tokio::time::timeout(WAIT, worker).await.expect("run stops when told").unwrap();
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn requests_are_validated_before_queueing() {
+    let f = Fixture::new().await;
+    let notifier = f.notifier();
+    for bad in [
+        NotificationRequest::sms("not a phone", "otp_code"),
+        NotificationRequest::email("no-at-sign", "otp_code"),
+        NotificationRequest::email("  ", "otp_code"),
+        NotificationRequest::email("a@b.vn", ""),
+    ] {
+        assert!(matches!(notifier.enqueue(&bad).await, Err(NotifyError::Invalid(_))), "{bad:?}");
+    }
+    let id = notifier.enqueue(&otp_sms("+84 901234567".replace(' ', "").as_str())).await.unwrap();
+    assert_eq!(notifier.status(&id).await.unwrap().unwrap().state, NotificationState::Queued);
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn finished_notifications_are_purged_after_retention() {
+    let f = Fixture::new().await;
+    let sent = f.enqueue(&otp_sms("0901234567")).await;
+    let notifier = f.notifier();
+    notifier.deliver_due(10).await.unwrap();
+    f.clock.advance(Duration::days(1));
+    let queued = f.enqueue(&otp_sms("0901234568")).await;
+    assert_eq!(notifier.purge_finished(f.clock_now()).await.unwrap(), 1);
+    assert_eq!(notifier.status(&sent).await.unwrap(), None);
+    assert!(notifier.status(&queued).await.unwrap().is_some());
+    f.cleanup().await;
+}
+
+/// A transport of a future channel plugs in through the trait.
+#[derive(Debug, Default)]
+struct Recording(std::sync::Mutex<Vec<Outgoing>>);
+
+#[async_trait::async_trait]
+impl Transport for Recording {
+    async fn send(&self, msg: &Outgoing) -> Result<Receipt, DeliveryError> {
+        self.0.lock().unwrap().push(msg.clone());
+        Ok(Receipt { provider_id: Some("r-1".into()) })
+    }
+}
+
+#[tokio::test]
+async fn custom_transports_plug_in() {
+    let f = Fixture::new().await;
+    let recording = Arc::new(Recording::default());
+    let notifier = Notifier::new(f.t.db.clone(), f.shared_clock()).with_transport(Channel::Email, recording.clone());
+    let id = f
+        .enqueue(
+            &NotificationRequest::email("staff@hcmc.gov.vn", "report_status_changed")
+                .locale(Locale::En)
+                .var("report_id", "PA-1")
+                .var("status", "In progress")
+                .var("url", "https://cityos.test/r/PA-1"),
+        )
+        .await;
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    let sent = recording.0.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].id, id);
+    assert_eq!(sent[0].subject, "Report PA-1: In progress");
+    assert!(sent[0].body.contains("https://cityos.test/r/PA-1"));
+    f.cleanup().await;
+}
+
+/// Takes a while, and says when a send has begun.
+#[derive(Debug, Default)]
+struct Slow {
+    started: tokio::sync::Notify,
+    sent: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Transport for Slow {
+    async fn send(&self, _msg: &Outgoing) -> Result<Receipt, DeliveryError> {
+        self.started.notify_one();
+        tokio::time::sleep(StdDuration::from_millis(300)).await;
+        self.sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(Receipt::default())
+    }
+}
+
+#[tokio::test]
+async fn shutdown_finishes_the_message_in_hand_and_leaves_the_rest_queued() {
+    let f = Fixture::new().await;
+    let ids = [f.enqueue(&otp_sms("0901234561")).await, f.enqueue(&otp_sms("0901234562")).await, f.enqueue(&otp_sms("0901234563")).await];
+    let slow = Arc::new(Slow::default());
+    let notifier = Notifier::new(f.t.db.clone(), f.shared_clock()).with_transport(Channel::Sms, slow.clone());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(notifier.run(async move {
+        let _ = stopped.await;
+    }));
+    slow.started.notified().await;
+    stop.send(()).unwrap();
+    tokio::time::timeout(WAIT, worker).await.expect("run stops when told").unwrap();
+    assert_eq!(slow.sent.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let notifier = f.notifier();
+    let mut states = Vec::new();
+    for id in &ids {
+        states.push(notifier.status(id).await.unwrap().unwrap().state);
+    }
+    assert_eq!(states, [NotificationState::Sent, NotificationState::Queued, NotificationState::Queued]);
+    f.cleanup().await;
+}
