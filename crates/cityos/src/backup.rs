@@ -41,6 +41,8 @@ fn is_db_file(p: &Path) -> bool {
 }
 
 /// Writes a backup of `db` and the data directory's files into `to`.
+/// # Errors
+/// The target is not empty, or copying fails.
 pub async fn backup(cfg: &Config, db: &Db, to: &Path) -> Result<String> {
     if to.exists() && std::fs::read_dir(to)?.next().is_some() {
         bail!("{} is not empty", to.display());
@@ -49,7 +51,11 @@ pub async fn backup(cfg: &Config, db: &Db, to: &Path) -> Result<String> {
     match db.backend() {
         Backend::Sqlite => {
             let target = to.join(DB_FILE);
-            sqlx::query("VACUUM INTO $1").bind(target.to_string_lossy().to_string()).execute(db.reader()).await.context("VACUUM INTO failed")?;
+            sqlx::query("VACUUM INTO $1")
+                .bind(target.to_string_lossy().to_string())
+                .execute(db.reader())
+                .await
+                .context("VACUUM INTO failed")?;
         }
         Backend::Postgres => {
             let status = std::process::Command::new("pg_dump")
@@ -64,7 +70,10 @@ pub async fn backup(cfg: &Config, db: &Db, to: &Path) -> Result<String> {
             }
         }
     }
-    let files = copy_tree(&cfg.storage.data_dir, &to.join("files"), &is_db_file)?;
+    // The backup may live inside the data directory: never copy it into itself.
+    let target = std::fs::canonicalize(to)?;
+    let skip = |p: &Path| is_db_file(p) || std::fs::canonicalize(p).is_ok_and(|c| c == target);
+    let files = copy_tree(&cfg.storage.data_dir, &to.join("files"), &skip)?;
     let manifest = serde_json::json!({
         "format": 1,
         "backend": db.backend().name(),
@@ -76,8 +85,11 @@ pub async fn backup(cfg: &Config, db: &Db, to: &Path) -> Result<String> {
 }
 
 /// Restores a backup into the configured database and data directory.
+/// # Errors
+/// Not a backup, a backend mismatch, or an existing database without `force`.
 pub async fn restore(cfg: &Config, from: &Path, force: bool) -> Result<String> {
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(from.join("manifest.json")).context("not a CityOS backup: manifest.json missing")?)?;
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(from.join("manifest.json")).context("not a CityOS backup: manifest.json missing")?)?;
     let url = cfg.database_url();
     let data_dir = &cfg.storage.data_dir;
     std::fs::create_dir_all(data_dir)?;

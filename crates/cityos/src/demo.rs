@@ -10,14 +10,22 @@ use sqlx::Row as _;
 /// A demo login to print.
 #[derive(Debug)]
 pub struct DemoLogin {
+    /// Username.
     pub username: String,
+    /// Password.
     pub password: String,
+    /// The one role granted.
     pub role: Role,
+    /// Its scope.
     pub scope: Scope,
+    /// TOTP secret, for roles that require a second factor.
     pub totp_secret: Option<String>,
 }
 
-const AGENCIES: &[(&str, &str, &str, &str, Option<&str>, Option<&str>)] = &[
+/// (code, Vietnamese name, English name, kind, parent, jurisdiction)
+type AgencySeed = (&'static str, &'static str, &'static str, &'static str, Option<&'static str>, Option<&'static str>);
+
+const AGENCIES: &[AgencySeed] = &[
     ("UBND-TP", "Ủy ban nhân dân Thành phố Hồ Chí Minh", "Ho Chi Minh City People's Committee", "city", None, Some("79")),
     ("SO-KHCN", "Sở Khoa học và Công nghệ", "Department of Science and Technology", "department", Some("UBND-TP"), Some("79")),
     ("IOC", "Trung tâm Điều hành Đô thị thông minh", "Smart City Operations Centre", "service", Some("SO-KHCN"), Some("79")),
@@ -28,10 +36,38 @@ const AGENCIES: &[(&str, &str, &str, &str, Option<&str>, Option<&str>)] = &[
     ("SO-TC", "Sở Tài chính", "Department of Finance", "department", Some("UBND-TP"), Some("79")),
     ("EVNHCMC", "Tổng công ty Điện lực TP.HCM", "Ho Chi Minh City Power Corporation", "utility", Some("UBND-TP"), Some("79")),
     ("SAWACO", "Tổng Công ty Cấp nước Sài Gòn", "Saigon Water Corporation", "utility", Some("UBND-TP"), Some("79")),
-    ("UBND-P-SAIGON", "Ủy ban nhân dân phường Sài Gòn", "Sai Gon Ward People's Committee", "ward_committee", Some("UBND-TP"), Some("26740")),
-    ("UBND-P-BENTHANH", "Ủy ban nhân dân phường Bến Thành", "Ben Thanh Ward People's Committee", "ward_committee", Some("UBND-TP"), Some("26743")),
-    ("UBND-P-THUDAUMOT", "Ủy ban nhân dân phường Thủ Dầu Một", "Thu Dau Mot Ward People's Committee", "ward_committee", Some("UBND-TP"), Some("25747")),
-    ("UBND-DK-CONDAO", "Ủy ban nhân dân đặc khu Côn Đảo", "Con Dao Special Zone People's Committee", "ward_committee", Some("UBND-TP"), Some("26732")),
+    (
+        "UBND-P-SAIGON",
+        "Ủy ban nhân dân phường Sài Gòn",
+        "Sai Gon Ward People's Committee",
+        "ward_committee",
+        Some("UBND-TP"),
+        Some("26740"),
+    ),
+    (
+        "UBND-P-BENTHANH",
+        "Ủy ban nhân dân phường Bến Thành",
+        "Ben Thanh Ward People's Committee",
+        "ward_committee",
+        Some("UBND-TP"),
+        Some("26743"),
+    ),
+    (
+        "UBND-P-THUDAUMOT",
+        "Ủy ban nhân dân phường Thủ Dầu Một",
+        "Thu Dau Mot Ward People's Committee",
+        "ward_committee",
+        Some("UBND-TP"),
+        Some("25747"),
+    ),
+    (
+        "UBND-DK-CONDAO",
+        "Ủy ban nhân dân đặc khu Côn Đảo",
+        "Con Dao Special Zone People's Committee",
+        "ward_committee",
+        Some("UBND-TP"),
+        Some("26732"),
+    ),
 ];
 
 /// (username, display name, agency, role, scope)
@@ -56,6 +92,9 @@ fn api(e: cityos_identity::IdentityError) -> anyhow::Error {
 }
 
 /// Seeds the demo city and returns the logins to print.
+///
+/// # Errors
+/// Database failure.
 pub async fn seed(identity: &Identity) -> Result<Vec<DemoLogin>> {
     let added = identity.seed_reference().await.map_err(api)?;
     if added > 0 {
@@ -83,7 +122,15 @@ pub async fn seed(identity: &Identity) -> Result<Vec<DemoLogin>> {
             Some(id) => id,
             None => {
                 let u = identity
-                    .create_user(None, &NewUser { username: (*username).into(), display_name: (*display).into(), password: demo_password(username), agency_code: Some((*agency).into()) })
+                    .create_user(
+                        None,
+                        &NewUser {
+                            username: (*username).into(),
+                            display_name: (*display).into(),
+                            password: demo_password(username),
+                            agency_code: Some((*agency).into()),
+                        },
+                    )
                     .await
                     .map_err(api)?;
                 identity.grant(None, &u.id, *role, &scope).await.map_err(api)?;

@@ -1,18 +1,12 @@
 //! `cityos`: parses the command line, loads the configuration and wires the
 //! modules. No domain logic lives here.
 
-mod backup;
-mod demo;
-
 use anyhow::{bail, Context, Result};
+use cityos::{backup, demo, open_db, seal_key, serve};
 use cityos_core::config::Config;
 use cityos_core::{SharedClock, SystemClock};
-use cityos_events::InProcessBus;
-use cityos_http::App;
-use cityos_store::{Db, ModuleMigration};
 use clap::{Parser, Subcommand};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
@@ -119,10 +113,6 @@ enum ImportCommand {
     },
 }
 
-/// Every module's migrations, applied as one history.
-pub const MIGRATIONS: &[&[ModuleMigration]] =
-    &[cityos_events::MIGRATIONS, cityos_audit::MIGRATIONS, cityos_identity::MIGRATIONS, cityos_notify::MIGRATIONS];
-
 fn load_config(cli: &Cli) -> Result<Config> {
     let path = cli.config.clone().or_else(|| Some(PathBuf::from("cityos.toml")).filter(|p| p.exists()));
     let mut cfg = Config::load(path.as_deref(), std::env::vars())?;
@@ -143,80 +133,6 @@ fn init_logs(json: bool) {
         builder.json().flatten_event(true).init();
     } else {
         builder.init();
-    }
-}
-
-/// Opens the database and applies pending migrations.
-pub async fn open_db(cfg: &Config) -> Result<Db> {
-    let url = cfg.database_url();
-    let db = Db::connect(&url, cfg.database.max_connections).await.context("cannot open the database")?;
-    let n = db.migrate(MIGRATIONS).await.context("migrations failed")?;
-    if n > 0 {
-        tracing::info!(applied = n, backend = db.backend().name(), "database migrated");
-    }
-    Ok(db)
-}
-
-/// The audit seal key: configured, or generated once into the data directory.
-pub fn seal_key(cfg: &Config) -> Result<Vec<u8>> {
-    if !cfg.security.audit_seal_key.is_empty() {
-        return Ok(cfg.security.audit_seal_key.expose().as_bytes().to_vec());
-    }
-    let path = cfg.storage.data_dir.join("audit-seal.key");
-    if let Ok(hexkey) = std::fs::read_to_string(&path) {
-        return hex::decode(hexkey.trim()).context("audit-seal.key is not hex");
-    }
-    std::fs::create_dir_all(&cfg.storage.data_dir).with_context(|| format!("cannot create {}", cfg.storage.data_dir.display()))?;
-    let key: [u8; 32] = rand::random();
-    write_private(&path, &hex::encode(key))?;
-    Ok(key.to_vec())
-}
-
-fn write_private(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).with_context(|| format!("cannot write {}", path.display()))?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    Ok(())
-}
-
-async fn serve(cfg: Config, db: Db, clock: SharedClock, after_bind: impl FnOnce(&str)) -> Result<()> {
-    let key = seal_key(&cfg)?;
-    let app = App::new(cfg.clone(), db.clone(), clock, Arc::new(InProcessBus::default()), key);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let workers = cityos_http::spawn_workers(&app, &stop_rx);
-    let listener = tokio::net::TcpListener::bind(&cfg.server.listen).await.with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
-    let addr = listener.local_addr()?;
-    let url = format!("http://{addr}");
-    tracing::info!(%url, backend = db.backend().name(), "CityOS is listening");
-    after_bind(&url);
-    let router = cityos_http::router(app);
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
-    tracing::info!("in-flight requests finished; stopping workers");
-    let _ = stop_tx.send(true);
-    for w in workers {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), w).await;
-    }
-    db.close().await;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
     }
 }
 
@@ -289,7 +205,15 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let db = open_db(&cfg).await?;
             let identity = cityos_identity::Identity::new(db.clone(), clock, cfg.security.clone());
             let user = identity
-                .create_user(None, &cityos_identity::NewUser { display_name: display_name.unwrap_or_else(|| username.clone()), username, password, agency_code: agency })
+                .create_user(
+                    None,
+                    &cityos_identity::NewUser {
+                        display_name: display_name.unwrap_or_else(|| username.clone()),
+                        username,
+                        password,
+                        agency_code: agency,
+                    },
+                )
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", cityos_api::ApiError::from(e)))?;
             identity.grant(None, &user.id, role, &scope).await.map_err(|e| anyhow::anyhow!("{}", cityos_api::ApiError::from(e)))?;

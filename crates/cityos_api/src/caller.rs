@@ -196,25 +196,27 @@ impl Caller {
         }
     }
 
-    /// The staff user id, or 401 for anyone else.
+    /// The staff user id.
     ///
     /// # Errors
-    /// 401 when the caller is not staff.
+    /// 401 when anonymous, 403 for a citizen.
     pub fn require_staff(&self) -> Result<&str, ApiError> {
         match &self.principal {
             Principal::Staff { user_id, .. } => Ok(user_id),
-            _ => Err(ApiError::unauthorized()),
+            Principal::Citizen { .. } => Err(ApiError::forbidden("staff only")),
+            Principal::Anonymous => Err(ApiError::unauthorized()),
         }
     }
 
-    /// The citizen id, or 401.
+    /// The citizen id.
     ///
     /// # Errors
-    /// 401 when the caller is not a signed-in citizen.
+    /// 401 when anonymous, 403 for staff.
     pub fn require_citizen(&self) -> Result<&str, ApiError> {
         match &self.principal {
             Principal::Citizen { citizen_id } => Ok(citizen_id),
-            _ => Err(ApiError::unauthorized()),
+            Principal::Staff { .. } => Err(ApiError::forbidden("citizens only")),
+            Principal::Anonymous => Err(ApiError::unauthorized()),
         }
     }
 

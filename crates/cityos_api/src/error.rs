@@ -56,8 +56,7 @@ impl ApiError {
     /// 401: no valid credentials.
     #[must_use]
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required")
-            .detail("Sign in, or send a bearer token or API key.")
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required").detail("Sign in, or send a bearer token or API key.")
     }
 
     /// 403: authenticated but not allowed.

@@ -13,8 +13,8 @@
 //! the `Caller::require_*` methods before touching data.
 
 mod caller;
-pub mod extract;
 mod error;
+pub mod extract;
 
 pub use caller::{Caller, Grant, Principal, ResolvedGrant, Role, Scope, Target};
 pub use error::{ApiError, ErrorFormat, ProblemJson};

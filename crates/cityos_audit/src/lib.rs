@@ -292,7 +292,13 @@ pub async fn search(db: &Db, q: &AuditQuery, limit: i64, offset: i64) -> Result<
         parts.push(Filter::Cmp { column: "at".into(), op: Op::Lt, value: Value::Int(to_millis(t)) });
     }
     let filter = Filter::And(parts);
-    let sel = Select { filter: Some(filter.clone()), sort: vec![("seq".into(), Dir::Desc)], limit: Some(limit), offset: Some(offset), ..Select::default() };
+    let sel = Select {
+        filter: Some(filter.clone()),
+        sort: vec![("seq".into(), Dir::Desc)],
+        limit: Some(limit),
+        offset: Some(offset),
+        ..Select::default()
+    };
     let rows = query::select(&schema, &sel)?.query().fetch_all(db.reader()).await?;
     let total: i64 = query::count(&schema, Some(&filter))?.query().fetch_one(db.reader()).await?.try_get("n")?;
     let items = rows.iter().map(entry).collect::<Result<Vec<_>, _>>()?;
@@ -367,7 +373,10 @@ pub async fn verify(db: &Db, seal_key: &[u8]) -> Result<Verdict, AuditError> {
                 row_count: e.row_count,
             };
             if record_hash(&e.prev_hash, e.seq, to_millis(e.at), &rec) != e.hash {
-                return Ok(Verdict::Broken { seq: e.seq, reason: format!("record {} was altered (its hash does not match its content)", e.seq) });
+                return Ok(Verdict::Broken {
+                    seq: e.seq,
+                    reason: format!("record {} was altered (its hash does not match its content)", e.seq),
+                });
             }
             expected_prev = e.hash.clone();
             expected_seq += 1;
@@ -375,7 +384,8 @@ pub async fn verify(db: &Db, seal_key: &[u8]) -> Result<Verdict, AuditError> {
             hashes.insert(e.seq, e.hash);
         }
     }
-    let seals = sqlx::query("SELECT seq_from, seq_to, last_hash, signature FROM audit_seals ORDER BY seq_to").fetch_all(db.reader()).await?;
+    let seals =
+        sqlx::query("SELECT seq_from, seq_to, last_hash, signature FROM audit_seals ORDER BY seq_to").fetch_all(db.reader()).await?;
     for s in &seals {
         let (from, to): (i64, i64) = (s.try_get("seq_from")?, s.try_get("seq_to")?);
         let (last_hash, signature): (String, String) = (s.try_get("last_hash")?, s.try_get("signature")?);

@@ -39,7 +39,12 @@ pub struct Paging {
 /// Browse the audit log, newest first (admin, auditor).
 #[utoipa::path(get, path = "/api/audit", tag = "audit", params(AuditQuery, Paging),
     responses((status = 200, body = Page<AuditEntry>), (status = 401), (status = 403)), security(("bearer" = [])))]
-async fn list(State(s): State<AuditRoutes>, caller: Caller, Query(q): Query<AuditQuery>, Query(p): Query<Paging>) -> Result<Json<Page<AuditEntry>>, ApiError> {
+async fn list(
+    State(s): State<AuditRoutes>,
+    caller: Caller,
+    Query(q): Query<AuditQuery>,
+    Query(p): Query<Paging>,
+) -> Result<Json<Page<AuditEntry>>, ApiError> {
     caller.require_any(&[Role::Auditor])?;
     let page = PageParams { page: p.page, per_page: p.per_page };
     let (items, total) = search(&s.db, &q, page.limit(), page.offset()).await.map_err(|e| ApiError::internal(&e))?;

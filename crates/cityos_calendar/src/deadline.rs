@@ -31,10 +31,7 @@ fn offset() -> TimeDelta {
 /// Guarantees: total; saturates to `NaiveDate::MAX` for the last seven
 /// hours chrono can represent, whose local date is not representable.
 pub fn local_date(instant: DateTime<Utc>) -> NaiveDate {
-    instant
-        .naive_utc()
-        .checked_add_signed(offset())
-        .map_or(NaiveDate::MAX, |local| local.date())
+    instant.naive_utc().checked_add_signed(offset()).map_or(NaiveDate::MAX, |local| local.date())
 }
 
 /// 23:59:59 at UTC+7 expressed in UTC.
@@ -81,11 +78,7 @@ pub fn end_of_local_day(date: NaiveDate) -> DateTime<Utc> {
 /// let due = Utc.with_ymd_and_hms(2026, 3, 16, 16, 59, 59).unwrap();
 /// assert_eq!(add_working_days(&cal, received, 1), Some(due));
 /// ```
-pub fn add_working_days(
-    cal: &HolidayCalendar,
-    start: DateTime<Utc>,
-    days: u32,
-) -> Option<DateTime<Utc>> {
+pub fn add_working_days(cal: &HolidayCalendar, start: DateTime<Utc>, days: u32) -> Option<DateTime<Utc>> {
     let mut date = local_date(start);
     // Each working day takes at least one calendar day and a year has at
     // most 366: reject hopeless requests before walking the calendar.
@@ -114,11 +107,7 @@ pub fn add_working_days(
 /// and it inverts [`add_working_days`] for `days >= 1`. Runs in time
 /// proportional to the number of days between the dates.
 pub fn working_days_between(cal: &HolidayCalendar, from: NaiveDate, to: NaiveDate) -> i64 {
-    let (lo, hi, sign) = if from <= to {
-        (from, to, 1)
-    } else {
-        (to, from, -1)
-    };
+    let (lo, hi, sign) = if from <= to { (from, to, 1) } else { (to, from, -1) };
     let mut days_off = DaysOff::new(cal);
     let mut count = 0_i64;
     for date in lo.iter_days().skip(1).take_while(|d| *d <= hi) {
@@ -188,14 +177,8 @@ mod tests {
 
     #[test]
     fn local_date_uses_utc_plus_7() {
-        assert_eq!(
-            local_date(Utc.with_ymd_and_hms(2026, 3, 13, 16, 59, 59).unwrap()),
-            d(2026, 3, 13)
-        );
-        assert_eq!(
-            local_date(Utc.with_ymd_and_hms(2026, 3, 13, 17, 0, 0).unwrap()),
-            d(2026, 3, 14)
-        );
+        assert_eq!(local_date(Utc.with_ymd_and_hms(2026, 3, 13, 16, 59, 59).unwrap()), d(2026, 3, 13));
+        assert_eq!(local_date(Utc.with_ymd_and_hms(2026, 3, 13, 17, 0, 0).unwrap()), d(2026, 3, 14));
         assert_eq!(local_date(DateTime::<Utc>::MAX_UTC), NaiveDate::MAX);
         let _ = local_date(DateTime::<Utc>::MIN_UTC);
     }
@@ -207,10 +190,7 @@ mod tests {
         assert_eq!(end_of_local_day(d(2026, 3, 16)), local_end.and_utc());
         for date in [NaiveDate::MIN, d(2026, 3, 16), NaiveDate::MAX] {
             assert_eq!(local_date(end_of_local_day(date)), date);
-            assert_eq!(
-                local_date(end_of_local_day(date) + TimeDelta::seconds(1)),
-                date.succ_opt().unwrap_or(NaiveDate::MAX)
-            );
+            assert_eq!(local_date(end_of_local_day(date) + TimeDelta::seconds(1)), date.succ_opt().unwrap_or(NaiveDate::MAX));
         }
     }
 
@@ -218,15 +198,9 @@ mod tests {
     fn friday_afternoon_plus_one_is_monday() {
         let cal = HolidayCalendar::default();
         assert_eq!(d(2026, 3, 13).weekday(), Weekday::Fri);
-        assert_eq!(
-            add_working_days(&cal, local(2026, 3, 13, 15, 30), 1),
-            end(2026, 3, 16)
-        );
+        assert_eq!(add_working_days(&cal, local(2026, 3, 13, 15, 30), 1), end(2026, 3, 16));
         // Zero days: by the end of the day of receipt.
-        assert_eq!(
-            add_working_days(&cal, local(2026, 3, 13, 15, 30), 0),
-            end(2026, 3, 13)
-        );
+        assert_eq!(add_working_days(&cal, local(2026, 3, 13, 15, 30), 0), end(2026, 3, 13));
     }
 
     #[test]
@@ -234,31 +208,13 @@ mod tests {
         let cal = HolidayCalendar::default();
         // Friday 23:30 in Hanoi is still Friday; 00:30 on Saturday is not,
         // although both are Friday in UTC. Either way Monday 16/3 is day 1.
-        assert_eq!(
-            add_working_days(&cal, local(2026, 3, 13, 23, 30), 1),
-            end(2026, 3, 16)
-        );
-        assert_eq!(
-            add_working_days(&cal, local(2026, 3, 14, 0, 30), 1),
-            end(2026, 3, 16)
-        );
-        assert_eq!(
-            add_working_days(&cal, local(2026, 3, 15, 10, 0), 1),
-            end(2026, 3, 16)
-        );
-        assert_eq!(
-            add_working_days(&cal, local(2026, 3, 15, 10, 0), 2),
-            end(2026, 3, 17)
-        );
-        assert_eq!(
-            add_working_days(&cal, local(2026, 3, 13, 23, 30), 2),
-            end(2026, 3, 17)
-        );
+        assert_eq!(add_working_days(&cal, local(2026, 3, 13, 23, 30), 1), end(2026, 3, 16));
+        assert_eq!(add_working_days(&cal, local(2026, 3, 14, 0, 30), 1), end(2026, 3, 16));
+        assert_eq!(add_working_days(&cal, local(2026, 3, 15, 10, 0), 1), end(2026, 3, 16));
+        assert_eq!(add_working_days(&cal, local(2026, 3, 15, 10, 0), 2), end(2026, 3, 17));
+        assert_eq!(add_working_days(&cal, local(2026, 3, 13, 23, 30), 2), end(2026, 3, 17));
         // Zero days on a weekend: by the end of the next working day.
-        assert_eq!(
-            add_working_days(&cal, local(2026, 3, 14, 10, 0), 0),
-            end(2026, 3, 16)
-        );
+        assert_eq!(add_working_days(&cal, local(2026, 3, 14, 10, 0), 0), end(2026, 3, 16));
     }
 
     #[test]
@@ -283,10 +239,7 @@ mod tests {
         assert_eq!(add_working_days(&cal, received, 1), end(2026, 9, 3));
         assert_eq!(add_working_days(&cal, received, 3), end(2026, 9, 7));
         // Received on the holiday itself: Thu 3/9 is day 1.
-        assert_eq!(
-            add_working_days(&cal, local(2026, 9, 2, 9, 0), 1),
-            end(2026, 9, 3)
-        );
+        assert_eq!(add_working_days(&cal, local(2026, 9, 2, 9, 0), 1), end(2026, 9, 3));
     }
 
     #[test]
@@ -295,63 +248,33 @@ mod tests {
         // Received Fri 28/4/2028. Sat 29 weekend; Sun 30/4 holiday on a
         // weekend; Mon 1/5 holiday; Tue 2/5 off in lieu of 30/4. Day 1 is
         // Wed 3/5.
-        assert_eq!(
-            add_working_days(&cal, local(2028, 4, 28, 16, 0), 1),
-            end(2028, 5, 3)
-        );
+        assert_eq!(add_working_days(&cal, local(2028, 4, 28, 16, 0), 1), end(2028, 5, 3));
     }
 
     #[test]
     fn extra_working_day_is_honoured() {
-        let rules = HolidayRules {
-            extra_days_off: vec![d(2025, 1, 27)],
-            extra_working_days: vec![d(2025, 2, 8)],
-            ..HolidayRules::default()
-        };
+        let rules =
+            HolidayRules { extra_days_off: vec![d(2025, 1, 27)], extra_working_days: vec![d(2025, 2, 8)], ..HolidayRules::default() };
         let cal = HolidayCalendar::new(rules).unwrap();
         // Fri 7/2/2025 + 1: Saturday 8/2 is worked.
-        assert_eq!(
-            add_working_days(&cal, local(2025, 2, 7, 10, 0), 1),
-            end(2025, 2, 8)
-        );
-        assert_eq!(
-            add_working_days(&HolidayCalendar::default(), local(2025, 2, 7, 10, 0), 1),
-            end(2025, 2, 10)
-        );
+        assert_eq!(add_working_days(&cal, local(2025, 2, 7, 10, 0), 1), end(2025, 2, 8));
+        assert_eq!(add_working_days(&HolidayCalendar::default(), local(2025, 2, 7, 10, 0), 1), end(2025, 2, 10));
         // Fri 24/1/2025 + 1: Mon 27/1 is swapped off; Tết 2025 (Tue 28/1 ..
         // Sat 1/2) follows, Sat 1/2 earning Mon 3/2 in lieu; day 1 is Tue 4/2.
-        assert_eq!(
-            add_working_days(&cal, local(2025, 1, 24, 10, 0), 1),
-            end(2025, 2, 4)
-        );
+        assert_eq!(add_working_days(&cal, local(2025, 1, 24, 10, 0), 1), end(2025, 2, 4));
     }
 
     #[test]
     fn working_days_between_counts_after_from_through_to() {
         let cal = HolidayCalendar::default();
-        assert_eq!(
-            working_days_between(&cal, d(2026, 2, 13), d(2026, 3, 6)),
-            10
-        );
-        assert_eq!(
-            working_days_between(&cal, d(2026, 3, 6), d(2026, 2, 13)),
-            -10
-        );
-        assert_eq!(
-            working_days_between(&cal, d(2026, 2, 13), d(2026, 2, 13)),
-            0
-        );
-        assert_eq!(
-            working_days_between(&cal, d(2026, 2, 13), d(2026, 2, 22)),
-            0
-        );
+        assert_eq!(working_days_between(&cal, d(2026, 2, 13), d(2026, 3, 6)), 10);
+        assert_eq!(working_days_between(&cal, d(2026, 3, 6), d(2026, 2, 13)), -10);
+        assert_eq!(working_days_between(&cal, d(2026, 2, 13), d(2026, 2, 13)), 0);
+        assert_eq!(working_days_between(&cal, d(2026, 2, 13), d(2026, 2, 22)), 0);
         // A whole year: 2026 has 365 - 104 weekend days - 11 weekday holidays
         // (1/1, five of Tết, 30/4, 1/5, 1/9, 2/9, 24/11; Hùng Kings is on
         // Sunday 26/4) - 1 day in lieu (Mon 27/4) = 249.
-        assert_eq!(
-            working_days_between(&cal, d(2025, 12, 31), d(2026, 12, 31)),
-            249
-        );
+        assert_eq!(working_days_between(&cal, d(2025, 12, 31), d(2026, 12, 31)), 249);
     }
 
     #[test]
@@ -362,20 +285,13 @@ mod tests {
             let start = local(date.year(), date.month(), date.day(), 11, 0);
             for n in [1, 2, 5, 10, 30] {
                 let due = local_date(add_working_days(&cal, start, n).unwrap());
-                assert_eq!(
-                    working_days_between(&cal, date, due),
-                    i64::from(n),
-                    "{date} + {n}"
-                );
+                assert_eq!(working_days_between(&cal, date, due), i64::from(n), "{date} + {n}");
                 assert!(cal.is_working_day(due), "{date} + {n}");
             }
             let due = local_date(add_working_days(&cal, start, 0).unwrap());
             assert!(cal.is_working_day(due));
             assert_eq!(due == date, cal.is_working_day(date));
-            assert_eq!(
-                working_days_between(&cal, date, due),
-                i64::from(due != date)
-            );
+            assert_eq!(working_days_between(&cal, date, due), i64::from(due != date));
             date = date.succ_opt().unwrap();
         }
     }
@@ -389,16 +305,10 @@ mod tests {
         assert_eq!(add_working_days(&cal, local(9999, 12, 31, 9, 0), 1), None);
         let _ = add_working_days(&cal, DateTime::<Utc>::MIN_UTC, 3);
         for year in [1900, 2000, 2199] {
-            assert!(
-                add_working_days(&cal, local(year, 6, 1, 9, 0), 250).is_some(),
-                "{year}"
-            );
+            assert!(add_working_days(&cal, local(year, 6, 1, 9, 0), 250).is_some(), "{year}");
         }
         let _ = working_days_between(&cal, NaiveDate::MIN, NaiveDate::MIN);
-        assert_eq!(
-            working_days_between(&cal, NaiveDate::MAX, NaiveDate::MAX),
-            0
-        );
+        assert_eq!(working_days_between(&cal, NaiveDate::MAX, NaiveDate::MAX), 0);
     }
 
     #[test]
@@ -409,11 +319,7 @@ mod tests {
             .filter(|(m, day)| NaiveDate::from_ymd_opt(2000, *m, *day).is_some())
             .map(|(month, day)| SolarHoliday::new(month, day, name.clone()))
             .collect();
-        let cal = HolidayCalendar::new(HolidayRules {
-            solar,
-            ..HolidayRules::default()
-        })
-        .unwrap();
+        let cal = HolidayCalendar::new(HolidayRules { solar, ..HolidayRules::default() }).unwrap();
         assert_eq!(add_working_days(&cal, local(2026, 1, 5, 9, 0), 1), None);
     }
 }

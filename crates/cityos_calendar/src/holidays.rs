@@ -23,10 +23,7 @@ pub struct HolidayName {
 impl HolidayName {
     /// Builds a name from its Vietnamese and English text.
     pub fn new(vi: impl Into<String>, en: impl Into<String>) -> Self {
-        Self {
-            vi: vi.into(),
-            en: en.into(),
-        }
+        Self { vi: vi.into(), en: en.into() }
     }
 }
 
@@ -54,13 +51,7 @@ pub struct SolarHoliday {
 impl SolarHoliday {
     /// A holiday on `day`/`month` every year.
     pub fn new(month: u32, day: u32, name: HolidayName) -> Self {
-        Self {
-            month,
-            day,
-            name,
-            since: None,
-            until: None,
-        }
+        Self { month, day, name, since: None, until: None }
     }
 }
 
@@ -87,13 +78,7 @@ pub struct LunarHoliday {
 impl LunarHoliday {
     /// A holiday on lunar `day`/`month` every lunar year.
     pub fn new(month: u32, day: u32, name: HolidayName) -> Self {
-        Self {
-            month,
-            day,
-            name,
-            since: None,
-            until: None,
-        }
+        Self { month, day, name, since: None, until: None }
     }
 }
 
@@ -119,10 +104,7 @@ impl Default for TetHoliday {
     /// One day before and four days from lunar 1/1 (Labour Code 2019,
     /// Art. 112(1)(b)).
     fn default() -> Self {
-        Self {
-            offsets: vec![-1, 0, 1, 2, 3],
-            name: HolidayName::new("Tết Nguyên Đán", "Lunar New Year"),
-        }
+        Self { offsets: vec![-1, 0, 1, 2, 3], name: HolidayName::new("Tết Nguyên Đán", "Lunar New Year") }
     }
 }
 
@@ -166,9 +148,7 @@ impl Default for HolidayRules {
     /// off from 2026 (Resolution 80-NQ/TW); remove that entry from `solar`
     /// for the bare Art. 112 list.
     fn default() -> Self {
-        let solar = |month, day, vi: &str, en: &str| {
-            SolarHoliday::new(month, day, HolidayName::new(vi, en))
-        };
+        let solar = |month, day, vi: &str, en: &str| SolarHoliday::new(month, day, HolidayName::new(vi, en));
         Self {
             solar: vec![
                 solar(1, 1, "Tết Dương lịch", "New Year's Day"),
@@ -176,16 +156,9 @@ impl Default for HolidayRules {
                 solar(5, 1, "Ngày Quốc tế Lao động", "International Workers' Day"),
                 solar(9, 1, "Quốc khánh", "National Day"),
                 solar(9, 2, "Quốc khánh", "National Day"),
-                SolarHoliday {
-                    since: Some(2026),
-                    ..solar(11, 24, "Ngày Văn hóa Việt Nam", "Vietnam Culture Day")
-                },
+                SolarHoliday { since: Some(2026), ..solar(11, 24, "Ngày Văn hóa Việt Nam", "Vietnam Culture Day") },
             ],
-            lunar: vec![LunarHoliday::new(
-                3,
-                10,
-                HolidayName::new("Giỗ Tổ Hùng Vương", "Hùng Kings' Commemoration Day"),
-            )],
+            lunar: vec![LunarHoliday::new(3, 10, HolidayName::new("Giỗ Tổ Hùng Vương", "Hùng Kings' Commemoration Day"))],
             tet: TetHoliday::default(),
             compensatory_days_off: true,
             extra_days_off: Vec::new(),
@@ -283,58 +256,31 @@ impl HolidayCalendar {
         for h in &rules.solar {
             // 2000 is a leap year, so 29/2 is accepted.
             if NaiveDate::from_ymd_opt(2000, h.month, h.day).is_none() {
-                return Err(RulesError::InvalidSolarDate {
-                    month: h.month,
-                    day: h.day,
-                });
+                return Err(RulesError::InvalidSolarDate { month: h.month, day: h.day });
             }
         }
         for h in &rules.lunar {
             if !(1..=12).contains(&h.month) || !(1..=30).contains(&h.day) {
-                return Err(RulesError::InvalidLunarDate {
-                    month: h.month,
-                    day: h.day,
-                });
+                return Err(RulesError::InvalidLunarDate { month: h.month, day: h.day });
             }
         }
-        let ranges = rules
-            .solar
-            .iter()
-            .map(|h| (h.month, h.day, h.since, h.until));
-        let ranges = ranges.chain(
-            rules
-                .lunar
-                .iter()
-                .map(|h| (h.month, h.day, h.since, h.until)),
-        );
+        let ranges = rules.solar.iter().map(|h| (h.month, h.day, h.since, h.until));
+        let ranges = ranges.chain(rules.lunar.iter().map(|h| (h.month, h.day, h.since, h.until)));
         for (month, day, since, until) in ranges {
             if let (Some(since), Some(until)) = (since, until) {
                 if since > until {
-                    return Err(RulesError::EmptyYearRange {
-                        month,
-                        day,
-                        since,
-                        until,
-                    });
+                    return Err(RulesError::EmptyYearRange { month, day, since, until });
                 }
             }
         }
         if let Some(&o) = rules.tet.offsets.iter().find(|o| !(-30..=30).contains(*o)) {
             return Err(RulesError::TetOffsetOutOfRange(o));
         }
-        let weekend: BTreeSet<_> = rules
-            .weekend
-            .iter()
-            .map(|w| w.num_days_from_monday())
-            .collect();
+        let weekend: BTreeSet<_> = rules.weekend.iter().map(|w| w.num_days_from_monday()).collect();
         if weekend.len() >= 7 {
             return Err(RulesError::NoWorkingWeekday);
         }
-        if let Some(&d) = rules
-            .extra_days_off
-            .iter()
-            .find(|d| rules.extra_working_days.contains(d))
-        {
+        if let Some(&d) = rules.extra_days_off.iter().find(|d| rules.extra_working_days.contains(d)) {
             return Err(RulesError::ConflictingSwap(d));
         }
         Ok(Self::build(rules))
@@ -381,17 +327,12 @@ impl HolidayCalendar {
                 days.entry(d).or_insert_with(extra_day_off_name);
             }
         }
-        days.into_iter()
-            .filter(|(d, _)| !self.extra_working_days.contains(d))
-            .collect()
+        days.into_iter().filter(|(d, _)| !self.extra_working_days.contains(d)).collect()
     }
 
     /// The holiday table of `year`, from the cache when the year is cached.
     pub(crate) fn year_table(&self, year: i32) -> Cow<'_, YearTable> {
-        let slot = year
-            .checked_sub(*CACHED_YEARS.start())
-            .and_then(|i| usize::try_from(i).ok())
-            .and_then(|i| self.cache.get(i));
+        let slot = year.checked_sub(*CACHED_YEARS.start()).and_then(|i| usize::try_from(i).ok()).and_then(|i| self.cache.get(i));
         match slot {
             Some(cell) => Cow::Borrowed(cell.get_or_init(|| self.compute_year(year))),
             None => Cow::Owned(self.compute_year(year)),
@@ -427,11 +368,8 @@ impl HolidayCalendar {
         };
         let mut holidays = self.holidays_between(year - 1, year + 1);
         if self.rules.compensatory_days_off {
-            let on_weekend: Vec<(NaiveDate, HolidayName)> = holidays
-                .iter()
-                .filter(|(d, _)| self.is_weekend(**d))
-                .map(|(d, n)| (*d, n.clone()))
-                .collect();
+            let on_weekend: Vec<(NaiveDate, HolidayName)> =
+                holidays.iter().filter(|(d, _)| self.is_weekend(**d)).map(|(d, n)| (*d, n.clone())).collect();
             for (date, name) in on_weekend {
                 let mut candidate = date;
                 // The window end stops the walk; the count only makes the
@@ -444,10 +382,7 @@ impl HolidayCalendar {
                     if candidate > last {
                         break;
                     }
-                    if !self.is_weekend(candidate)
-                        && !self.extra_days_off.contains(&candidate)
-                        && !holidays.contains_key(&candidate)
-                    {
+                    if !self.is_weekend(candidate) && !self.extra_days_off.contains(&candidate) && !holidays.contains_key(&candidate) {
                         holidays.insert(candidate, compensatory_name(&name));
                         break;
                     }
@@ -499,12 +434,7 @@ impl HolidayCalendar {
                 if !observed_in(lunar_year, h.since, h.until) {
                     continue;
                 }
-                let lunar = LunarDate {
-                    year: lunar_year,
-                    month: h.month,
-                    day: h.day,
-                    leap: false,
-                };
+                let lunar = LunarDate { year: lunar_year, month: h.month, day: h.day, leap: false };
                 if let Some(date) = lunar_to_solar(lunar) {
                     add(date, &h.name);
                 }
@@ -524,10 +454,7 @@ fn shift(date: NaiveDate, offset: i32) -> Option<NaiveDate> {
 }
 
 fn compensatory_name(of: &HolidayName) -> HolidayName {
-    HolidayName::new(
-        format!("Nghỉ bù {}", of.vi),
-        format!("{} (day off in lieu)", of.en),
-    )
+    HolidayName::new(format!("Nghỉ bù {}", of.vi), format!("{} (day off in lieu)", of.en))
 }
 
 fn extra_day_off_name() -> HolidayName {
@@ -576,27 +503,12 @@ mod tests {
             ]
         );
         let names = cal.holidays_in(2026);
-        let name_of = |date| {
-            names
-                .iter()
-                .find(|(d, _)| *d == date)
-                .map(|(_, n)| n.clone())
-                .unwrap()
-        };
-        assert_eq!(
-            name_of(d(2026, 2, 17)),
-            HolidayName::new("Tết Nguyên Đán", "Lunar New Year")
-        );
-        assert_eq!(
-            name_of(d(2026, 9, 2)),
-            HolidayName::new("Quốc khánh", "National Day")
-        );
+        let name_of = |date| names.iter().find(|(d, _)| *d == date).map(|(_, n)| n.clone()).unwrap();
+        assert_eq!(name_of(d(2026, 2, 17)), HolidayName::new("Tết Nguyên Đán", "Lunar New Year"));
+        assert_eq!(name_of(d(2026, 9, 2)), HolidayName::new("Quốc khánh", "National Day"));
         assert_eq!(
             name_of(d(2026, 4, 27)),
-            HolidayName::new(
-                "Nghỉ bù Giỗ Tổ Hùng Vương",
-                "Hùng Kings' Commemoration Day (day off in lieu)"
-            )
+            HolidayName::new("Nghỉ bù Giỗ Tổ Hùng Vương", "Hùng Kings' Commemoration Day (day off in lieu)")
         );
     }
 
@@ -605,10 +517,7 @@ mod tests {
         let cal = HolidayCalendar::default();
         // Lunar 1/1 2024 is Sat 10 Feb; the eve (30/12) is Fri 9 Feb. Tết: Fri 9, Sat 10, Sun 11, Mon 12, Tue 13.
         // Sat 10 and Sun 11 are compensated by Wed 14 and Thu 15.
-        let feb: Vec<_> = dates(&cal, 2024)
-            .into_iter()
-            .filter(|d| d.month() == 2)
-            .collect();
+        let feb: Vec<_> = dates(&cal, 2024).into_iter().filter(|d| d.month() == 2).collect();
         assert_eq!(feb, (9..=15).map(|day| d(2024, 2, day)).collect::<Vec<_>>());
         assert!(cal.is_working_day(d(2024, 2, 16)));
     }
@@ -622,21 +531,14 @@ mod tests {
         assert!(!cal.is_working_day(d(2028, 5, 1)));
         assert!(!cal.is_working_day(d(2028, 5, 2)));
         assert!(cal.is_working_day(d(2028, 5, 3)));
-        let may: Vec<_> = cal
-            .holidays_in(2028)
-            .into_iter()
-            .filter(|(d, _)| d.month() == 5)
-            .collect();
+        let may: Vec<_> = cal.holidays_in(2028).into_iter().filter(|(d, _)| d.month() == 5).collect();
         assert_eq!(may.len(), 2);
         assert_eq!(may[1].1.en, "Reunification Day (day off in lieu)");
     }
 
     #[test]
     fn compensation_can_be_switched_off() {
-        let rules = HolidayRules {
-            compensatory_days_off: false,
-            ..HolidayRules::default()
-        };
+        let rules = HolidayRules { compensatory_days_off: false, ..HolidayRules::default() };
         let cal = HolidayCalendar::new(rules).unwrap();
         assert!(cal.is_working_day(d(2028, 5, 2)));
         assert!(cal.is_working_day(d(2024, 2, 14)));
@@ -645,11 +547,7 @@ mod tests {
     #[test]
     fn compensation_crosses_year_end() {
         let rules = HolidayRules {
-            solar: vec![SolarHoliday::new(
-                12,
-                31,
-                HolidayName::new("Giao thừa", "New Year's Eve"),
-            )],
+            solar: vec![SolarHoliday::new(12, 31, HolidayName::new("Giao thừa", "New Year's Eve"))],
             ..HolidayRules::default()
         };
         let cal = HolidayCalendar::new(rules).unwrap();
@@ -663,11 +561,8 @@ mod tests {
     #[test]
     fn extra_days_off_and_working_days() {
         // The 2025 Tết schedule: Mon 27/1 off, worked on Sat 8/2 instead.
-        let rules = HolidayRules {
-            extra_days_off: vec![d(2025, 1, 27)],
-            extra_working_days: vec![d(2025, 2, 8)],
-            ..HolidayRules::default()
-        };
+        let rules =
+            HolidayRules { extra_days_off: vec![d(2025, 1, 27)], extra_working_days: vec![d(2025, 2, 8)], ..HolidayRules::default() };
         let cal = HolidayCalendar::new(rules).unwrap();
         assert!(!cal.is_working_day(d(2025, 1, 27)));
         assert!(cal.is_working_day(d(2025, 2, 8)));
@@ -675,17 +570,12 @@ mod tests {
         assert!(default.is_working_day(d(2025, 1, 27)));
         assert!(!default.is_working_day(d(2025, 2, 8)));
         let h = cal.holidays_in(2025);
-        assert!(h
-            .iter()
-            .any(|(day, n)| *day == d(2025, 1, 27) && n.en == "Swapped day off"));
+        assert!(h.iter().any(|(day, n)| *day == d(2025, 1, 27) && n.en == "Swapped day off"));
     }
 
     #[test]
     fn extra_working_day_overrides_holiday() {
-        let rules = HolidayRules {
-            extra_working_days: vec![d(2026, 9, 1)],
-            ..HolidayRules::default()
-        };
+        let rules = HolidayRules { extra_working_days: vec![d(2026, 9, 1)], ..HolidayRules::default() };
         let cal = HolidayCalendar::new(rules).unwrap();
         assert!(cal.is_working_day(d(2026, 9, 1)));
         assert!(!dates(&cal, 2026).contains(&d(2026, 9, 1)));
@@ -706,10 +596,7 @@ mod tests {
 
     #[test]
     fn weekend_is_configurable() {
-        let rules = HolidayRules {
-            weekend: vec![Weekday::Sun],
-            ..HolidayRules::default()
-        };
+        let rules = HolidayRules { weekend: vec![Weekday::Sun], ..HolidayRules::default() };
         let cal = HolidayCalendar::new(rules).unwrap();
         assert!(cal.is_working_day(d(2026, 3, 7)));
         assert!(!cal.is_working_day(d(2026, 3, 8)));
@@ -717,13 +604,8 @@ mod tests {
 
     #[test]
     fn tet_offsets_are_configurable() {
-        let rules = HolidayRules {
-            tet: TetHoliday {
-                offsets: vec![-2, -1, 0, 1, 2, 3, 4],
-                ..TetHoliday::default()
-            },
-            ..HolidayRules::default()
-        };
+        let rules =
+            HolidayRules { tet: TetHoliday { offsets: vec![-2, -1, 0, 1, 2, 3, 4], ..TetHoliday::default() }, ..HolidayRules::default() };
         let cal = HolidayCalendar::new(rules).unwrap();
         // Tết 2026 is Tue 17/2: offsets -2..4 cover Sun 15 .. Sat 21; Sun 15
         // and Sat 21 earn days in lieu on Mon 23 and Tue 24.
@@ -735,58 +617,20 @@ mod tests {
 
     #[test]
     fn invalid_rules_are_rejected() {
-        let bad_solar = HolidayRules {
-            solar: vec![SolarHoliday::new(4, 31, HolidayName::new("x", "x"))],
-            ..HolidayRules::default()
-        };
-        assert_eq!(
-            HolidayCalendar::new(bad_solar).err(),
-            Some(RulesError::InvalidSolarDate { month: 4, day: 31 })
-        );
-        let bad_lunar = HolidayRules {
-            lunar: vec![LunarHoliday::new(13, 1, HolidayName::new("x", "x"))],
-            ..HolidayRules::default()
-        };
-        assert!(matches!(
-            HolidayCalendar::new(bad_lunar),
-            Err(RulesError::InvalidLunarDate { .. })
-        ));
-        let bad_tet = HolidayRules {
-            tet: TetHoliday {
-                offsets: vec![0, 31],
-                ..TetHoliday::default()
-            },
-            ..HolidayRules::default()
-        };
-        assert_eq!(
-            HolidayCalendar::new(bad_tet).err(),
-            Some(RulesError::TetOffsetOutOfRange(31))
-        );
+        let bad_solar = HolidayRules { solar: vec![SolarHoliday::new(4, 31, HolidayName::new("x", "x"))], ..HolidayRules::default() };
+        assert_eq!(HolidayCalendar::new(bad_solar).err(), Some(RulesError::InvalidSolarDate { month: 4, day: 31 }));
+        let bad_lunar = HolidayRules { lunar: vec![LunarHoliday::new(13, 1, HolidayName::new("x", "x"))], ..HolidayRules::default() };
+        assert!(matches!(HolidayCalendar::new(bad_lunar), Err(RulesError::InvalidLunarDate { .. })));
+        let bad_tet = HolidayRules { tet: TetHoliday { offsets: vec![0, 31], ..TetHoliday::default() }, ..HolidayRules::default() };
+        assert_eq!(HolidayCalendar::new(bad_tet).err(), Some(RulesError::TetOffsetOutOfRange(31)));
         let all_weekend = HolidayRules {
-            weekend: vec![
-                Weekday::Mon,
-                Weekday::Tue,
-                Weekday::Wed,
-                Weekday::Thu,
-                Weekday::Fri,
-                Weekday::Sat,
-                Weekday::Sun,
-            ],
+            weekend: vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun],
             ..HolidayRules::default()
         };
-        assert_eq!(
-            HolidayCalendar::new(all_weekend).err(),
-            Some(RulesError::NoWorkingWeekday)
-        );
-        let conflict = HolidayRules {
-            extra_days_off: vec![d(2026, 1, 2)],
-            extra_working_days: vec![d(2026, 1, 2)],
-            ..HolidayRules::default()
-        };
-        assert_eq!(
-            HolidayCalendar::new(conflict).err(),
-            Some(RulesError::ConflictingSwap(d(2026, 1, 2)))
-        );
+        assert_eq!(HolidayCalendar::new(all_weekend).err(), Some(RulesError::NoWorkingWeekday));
+        let conflict =
+            HolidayRules { extra_days_off: vec![d(2026, 1, 2)], extra_working_days: vec![d(2026, 1, 2)], ..HolidayRules::default() };
+        assert_eq!(HolidayCalendar::new(conflict).err(), Some(RulesError::ConflictingSwap(d(2026, 1, 2))));
     }
 
     #[test]
@@ -794,24 +638,14 @@ mod tests {
         let cal = HolidayCalendar::default();
         assert!(cal.is_working_day(d(2025, 11, 24)));
         assert!(!cal.is_working_day(d(2026, 11, 24)));
-        assert!(
-            !cal.is_working_day(d(2030, 11, 25)),
-            "24/11/2030 is a Sunday"
-        );
+        assert!(!cal.is_working_day(d(2030, 11, 25)), "24/11/2030 is a Sunday");
     }
 
     #[test]
     fn holidays_can_be_limited_to_years() {
         let rules = HolidayRules {
-            solar: vec![SolarHoliday {
-                since: Some(2027),
-                until: Some(2028),
-                ..SolarHoliday::new(3, 3, HolidayName::new("x", "x"))
-            }],
-            lunar: vec![LunarHoliday {
-                until: Some(2006),
-                ..LunarHoliday::new(3, 10, HolidayName::new("y", "y"))
-            }],
+            solar: vec![SolarHoliday { since: Some(2027), until: Some(2028), ..SolarHoliday::new(3, 3, HolidayName::new("x", "x")) }],
+            lunar: vec![LunarHoliday { until: Some(2006), ..LunarHoliday::new(3, 10, HolidayName::new("y", "y")) }],
             ..HolidayRules::default()
         };
         let cal = HolidayCalendar::new(rules).unwrap();
@@ -825,25 +659,15 @@ mod tests {
         // an ordinary Monday.
         assert!(cal.is_working_day(d(2025, 4, 7)));
         let empty = HolidayRules {
-            solar: vec![SolarHoliday {
-                since: Some(2028),
-                until: Some(2027),
-                ..SolarHoliday::new(3, 3, HolidayName::new("x", "x"))
-            }],
+            solar: vec![SolarHoliday { since: Some(2028), until: Some(2027), ..SolarHoliday::new(3, 3, HolidayName::new("x", "x")) }],
             ..HolidayRules::default()
         };
-        assert!(matches!(
-            HolidayCalendar::new(empty),
-            Err(RulesError::EmptyYearRange { .. })
-        ));
+        assert!(matches!(HolidayCalendar::new(empty), Err(RulesError::EmptyYearRange { .. })));
     }
 
     #[test]
     fn leap_day_holiday_only_in_leap_years() {
-        let rules = HolidayRules {
-            solar: vec![SolarHoliday::new(2, 29, HolidayName::new("x", "x"))],
-            ..HolidayRules::default()
-        };
+        let rules = HolidayRules { solar: vec![SolarHoliday::new(2, 29, HolidayName::new("x", "x"))], ..HolidayRules::default() };
         let cal = HolidayCalendar::new(rules).unwrap();
         assert!(!cal.is_working_day(d(2028, 2, 29)));
         assert!(cal.is_working_day(d(2027, 3, 1)));
@@ -852,11 +676,7 @@ mod tests {
     #[test]
     fn coincident_holidays_share_one_entry() {
         let rules = HolidayRules {
-            lunar: vec![LunarHoliday::new(
-                3,
-                10,
-                HolidayName::new("Giỗ Tổ Hùng Vương", "Hùng Kings' Commemoration Day"),
-            )],
+            lunar: vec![LunarHoliday::new(3, 10, HolidayName::new("Giỗ Tổ Hùng Vương", "Hùng Kings' Commemoration Day"))],
             solar: vec![SolarHoliday::new(4, 7, HolidayName::new("Thử", "Test"))],
             ..HolidayRules::default()
         };
@@ -871,35 +691,20 @@ mod tests {
     fn rules_deserialise_with_defaults_and_reject_unknown_fields() {
         use serde::de::value::{Error, MapDeserializer};
 
-        let only_flag =
-            MapDeserializer::<_, Error>::new([("compensatory_days_off", false)].into_iter());
+        let only_flag = MapDeserializer::<_, Error>::new([("compensatory_days_off", false)].into_iter());
         let rules = HolidayRules::deserialize(only_flag).unwrap();
-        assert_eq!(
-            rules,
-            HolidayRules {
-                compensatory_days_off: false,
-                ..HolidayRules::default()
-            }
-        );
+        assert_eq!(rules, HolidayRules { compensatory_days_off: false, ..HolidayRules::default() });
 
-        let unknown =
-            MapDeserializer::<_, Error>::new([("compensatory_day_off", false)].into_iter());
+        let unknown = MapDeserializer::<_, Error>::new([("compensatory_day_off", false)].into_iter());
         let err = HolidayRules::deserialize(unknown).unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
 
         let empty = MapDeserializer::<_, Error>::new(std::iter::empty::<(&str, bool)>());
-        assert_eq!(
-            HolidayRules::deserialize(empty).unwrap(),
-            HolidayRules::default()
-        );
+        assert_eq!(HolidayRules::deserialize(empty).unwrap(), HolidayRules::default());
 
         let lists = MapDeserializer::<_, Error>::new(
-            [
-                ("weekend", vec!["Fri", "Sat"]),
-                ("extra_days_off", vec!["2026-01-02"]),
-                ("extra_working_days", vec!["2026-01-10"]),
-            ]
-            .into_iter(),
+            [("weekend", vec!["Fri", "Sat"]), ("extra_days_off", vec!["2026-01-02"]), ("extra_working_days", vec!["2026-01-10"])]
+                .into_iter(),
         );
         let rules = HolidayRules::deserialize(lists).unwrap();
         assert_eq!(rules.weekend, [Weekday::Fri, Weekday::Sat]);

@@ -13,11 +13,6 @@ mod deadline;
 mod holidays;
 mod lunar;
 
-pub use deadline::{
-    add_working_days, end_of_local_day, local_date, working_days_between, MAX_DEADLINE_YEAR,
-    VIETNAM_UTC_OFFSET_SECS,
-};
-pub use holidays::{
-    HolidayCalendar, HolidayName, HolidayRules, LunarHoliday, RulesError, SolarHoliday, TetHoliday,
-};
+pub use deadline::{add_working_days, end_of_local_day, local_date, working_days_between, MAX_DEADLINE_YEAR, VIETNAM_UTC_OFFSET_SECS};
+pub use holidays::{HolidayCalendar, HolidayName, HolidayRules, LunarHoliday, RulesError, SolarHoliday, TetHoliday};
 pub use lunar::{lunar_to_solar, solar_to_lunar, tet, LunarDate};

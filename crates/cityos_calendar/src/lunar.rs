@@ -142,11 +142,8 @@ pub fn lunar_to_solar(lunar: LunarDate) -> Option<NaiveDate> {
         return None;
     }
     let month = i64::from(lunar.month);
-    let (a11, b11) = if month < 11 {
-        (lunar_month_11(year - 1), lunar_month_11(year))
-    } else {
-        (lunar_month_11(year), lunar_month_11(year + 1))
-    };
+    let (a11, b11) =
+        if month < 11 { (lunar_month_11(year - 1), lunar_month_11(year)) } else { (lunar_month_11(year), lunar_month_11(year + 1)) };
     let k = (0.5 + (a11 as f64 - NEW_MOON_EPOCH) / SYNODIC_MONTH).floor() as i64;
     let mut off = (month - 11).rem_euclid(12);
     if b11.saturating_sub(a11) > 365 {
@@ -174,12 +171,7 @@ pub fn lunar_to_solar(lunar: LunarDate) -> Option<NaiveDate> {
 /// for 1800..=2199; `None` only when it is not representable as a
 /// `NaiveDate` (years near chrono's limits of ±262,000).
 pub fn tet(year: i32) -> Option<NaiveDate> {
-    lunar_to_solar(LunarDate {
-        year,
-        month: 1,
-        day: 1,
-        leap: false,
-    })
+    lunar_to_solar(LunarDate { year, month: 1, day: 1, leap: false })
 }
 
 /// Julian day number of a proleptic Gregorian date.
@@ -193,8 +185,7 @@ fn jd_of_dec_31(year: i64) -> i64 {
     // Fliegel & Van Flandern's formula with month = 12, day = 31.
     let y = year + 4800;
     let m = 9;
-    31 + (153 * m + 2) / 5 + 365 * y + y.div_euclid(4) - y.div_euclid(100) + y.div_euclid(400)
-        - 32045
+    31 + (153 * m + 2) / 5 + 365 * y + y.div_euclid(4) - y.div_euclid(100) + y.div_euclid(400) - 32045
 }
 
 fn date_of_jd(jd: i64) -> Option<NaiveDate> {
@@ -292,12 +283,7 @@ mod tests {
     }
 
     fn lunar(year: i32, month: u32, day: u32, leap: bool) -> LunarDate {
-        LunarDate {
-            year,
-            month,
-            day,
-            leap,
-        }
+        LunarDate { year, month, day, leap }
     }
 
     #[test]
@@ -372,16 +358,10 @@ mod tests {
 
     #[test]
     fn tet_and_hung_kings_match_reference_tables_1901_2099() {
-        for (i, (&(tm, td), &(hm, hd))) in
-            TET_1901_2099.iter().zip(&HUNG_KINGS_1901_2099).enumerate()
-        {
+        for (i, (&(tm, td), &(hm, hd))) in TET_1901_2099.iter().zip(&HUNG_KINGS_1901_2099).enumerate() {
             let year = 1901 + i as i32;
             assert_eq!(tet(year), Some(d(year, tm, td)), "Tết {year}");
-            assert_eq!(
-                lunar_to_solar(lunar(year, 3, 10, false)),
-                Some(d(year, hm, hd)),
-                "Hùng Kings {year}"
-            );
+            assert_eq!(lunar_to_solar(lunar(year, 3, 10, false)), Some(d(year, hm, hd)), "Hùng Kings {year}");
         }
     }
 
@@ -394,14 +374,8 @@ mod tests {
 
     #[test]
     fn hung_kings_day() {
-        assert_eq!(
-            lunar_to_solar(lunar(2025, 3, 10, false)),
-            Some(d(2025, 4, 7))
-        );
-        assert_eq!(
-            lunar_to_solar(lunar(2026, 3, 10, false)),
-            Some(d(2026, 4, 26))
-        );
+        assert_eq!(lunar_to_solar(lunar(2025, 3, 10, false)), Some(d(2025, 4, 7)));
+        assert_eq!(lunar_to_solar(lunar(2026, 3, 10, false)), Some(d(2026, 4, 26)));
     }
 
     #[test]
@@ -429,15 +403,9 @@ mod tests {
         // month starting 2025-07-25.
         assert_eq!(solar_to_lunar(d(2023, 3, 22)), lunar(2023, 2, 1, true));
         assert_eq!(solar_to_lunar(d(2023, 3, 21)), lunar(2023, 2, 30, false));
-        assert_eq!(
-            lunar_to_solar(lunar(2023, 2, 1, true)),
-            Some(d(2023, 3, 22))
-        );
+        assert_eq!(lunar_to_solar(lunar(2023, 2, 1, true)), Some(d(2023, 3, 22)));
         assert_eq!(solar_to_lunar(d(2025, 7, 25)), lunar(2025, 6, 1, true));
-        assert_eq!(
-            lunar_to_solar(lunar(2025, 6, 1, true)),
-            Some(d(2025, 7, 25))
-        );
+        assert_eq!(lunar_to_solar(lunar(2025, 6, 1, true)), Some(d(2025, 7, 25)));
         assert_eq!(lunar_to_solar(lunar(2025, 7, 1, true)), None);
         assert_eq!(lunar_to_solar(lunar(2024, 6, 1, true)), None);
     }
@@ -449,10 +417,7 @@ mod tests {
         assert_eq!(lunar_to_solar(lunar(2025, 1, 0, false)), None);
         assert_eq!(lunar_to_solar(lunar(2025, 1, 31, false)), None);
         // Month 12 of lunar 2025 has 29 days.
-        assert_eq!(
-            lunar_to_solar(lunar(2025, 12, 29, false)),
-            Some(d(2026, 2, 16))
-        );
+        assert_eq!(lunar_to_solar(lunar(2025, 12, 29, false)), Some(d(2026, 2, 16)));
         assert_eq!(lunar_to_solar(lunar(2025, 12, 30, false)), None);
         assert_eq!(lunar_to_solar(lunar(i32::MAX, 1, 1, false)), None);
         assert_eq!(lunar_to_solar(lunar(i32::MIN, 1, 1, false)), None);
@@ -471,16 +436,9 @@ mod tests {
             assert_eq!(lunar_to_solar(l), Some(date), "{date} -> {l:?}");
             // Consecutive days: same month and day + 1, or a new month 1.
             if l.day != 1 {
-                assert_eq!(
-                    (l.year, l.month, l.leap, l.day),
-                    (prev.year, prev.month, prev.leap, prev.day + 1)
-                );
+                assert_eq!((l.year, l.month, l.leap, l.day), (prev.year, prev.month, prev.leap, prev.day + 1));
             } else {
-                assert!(
-                    prev.day == 29 || prev.day == 30,
-                    "{date}: month length {}",
-                    prev.day
-                );
+                assert!(prev.day == 29 || prev.day == 30, "{date}: month length {}", prev.day);
             }
             prev = l;
         }

@@ -50,6 +50,14 @@ impl ManualClock {
     }
 }
 
+impl ManualClock {
+    /// Seconds since the Unix epoch at the clock's current time.
+    #[must_use]
+    pub fn now_secs(&self) -> i64 {
+        self.now().timestamp()
+    }
+}
+
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         self.0.lock().map(|t| *t).unwrap_or_default()

@@ -260,8 +260,7 @@ impl Config {
         let mut tree = match path {
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.to_path_buf(), source })?;
-                text.parse::<toml::Table>()
-                    .map_err(|e| ConfigError::Invalid { origin: origin.clone(), message: e.to_string() })?
+                text.parse::<toml::Table>().map_err(|e| ConfigError::Invalid { origin: origin.clone(), message: e.to_string() })?
             }
             None => toml::Table::new(),
         };
@@ -272,16 +271,12 @@ impl Config {
                 continue;
             }
             let keys: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
-            set_path(&mut tree, &keys, parse_scalar(&value)).map_err(|message| ConfigError::Invalid {
-                origin: format!(" in environment variable {name}"),
-                message,
-            })?;
+            set_path(&mut tree, &keys, parse_scalar(&value))
+                .map_err(|message| ConfigError::Invalid { origin: format!(" in environment variable {name}"), message })?;
             overridden.push(name);
         }
         let origin = if overridden.is_empty() { origin } else { format!("{origin} (with overrides {})", overridden.join(", ")) };
-        toml::Value::Table(tree)
-            .try_into::<Config>()
-            .map_err(|e| ConfigError::Invalid { origin, message: e.message().to_string() })
+        toml::Value::Table(tree).try_into::<Config>().map_err(|e| ConfigError::Invalid { origin, message: e.message().to_string() })
     }
 
     /// The effective configuration as TOML, secrets redacted.
@@ -387,7 +382,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("c.toml");
         std::fs::write(&p, "[server]\nlisten = \"0.0.0.0:1\"\n[security]\nlockout_threshold = 3\n").unwrap();
-        let c = Config::load(Some(&p), env(&[("CITYOS_SERVER__LISTEN", "127.0.0.1:9"), ("CITYOS_CONFIG", "x"), ("CITYOS_URL", "y")])).unwrap();
+        let c =
+            Config::load(Some(&p), env(&[("CITYOS_SERVER__LISTEN", "127.0.0.1:9"), ("CITYOS_CONFIG", "x"), ("CITYOS_URL", "y")])).unwrap();
         assert_eq!(c.server.listen, "127.0.0.1:9");
         assert_eq!(c.security.lockout_threshold, 3);
     }

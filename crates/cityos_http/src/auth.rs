@@ -28,9 +28,10 @@ fn credentials(req: &Request) -> Credentials {
         c.api_key = Some(k.trim().to_string());
     }
     if c.api_key.is_none() {
-        c.api_key = req.uri().query().and_then(|q| {
-            q.split('&').find_map(|kv| kv.strip_prefix("api_key=")).map(|v| v.replace("%5F", "_").replace("%5f", "_"))
-        });
+        c.api_key = req
+            .uri()
+            .query()
+            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("api_key=")).map(|v| v.replace("%5F", "_").replace("%5f", "_")));
     }
     for cookie in h.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()) {
         for part in cookie.split(';') {

@@ -12,7 +12,9 @@ pub fn base_document() -> OpenApi {
             InfoBuilder::new()
                 .title("CityOS API")
                 .version(env!("CARGO_PKG_VERSION"))
-                .description(Some("CityOS's own API. Standard APIs (Open311, OGC API, NGSI-LD, CKAN) are described by their own documents."))
+                .description(Some(
+                    "CityOS's own API. Standard APIs (Open311, OGC API, NGSI-LD, CKAN) are described by their own documents.",
+                ))
                 .build(),
         )
         .build();

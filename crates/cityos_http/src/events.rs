@@ -45,9 +45,16 @@ fn sse(ev: &StoredEvent) -> Event {
 #[utoipa::path(get, path = "/api/events", tag = "events",
     params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
     responses((status = 200, description = "text/event-stream of CloudEvents", content_type = "text/event-stream")))]
-async fn stream(State(app): State<App>, caller: Caller, headers: HeaderMap) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+async fn stream(
+    State(app): State<App>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let last: i64 = match headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
-        Some(s) => s.trim().parse().map_err(|_| ApiError::bad_request("invalid_last_event_id", "Last-Event-ID must be an event id from this stream"))?,
+        Some(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::bad_request("invalid_last_event_id", "Last-Event-ID must be an event id from this stream"))?,
         None => {
             // A new client starts from now: the newest position.
             cityos_events::latest_seq(&app.db).await.map_err(|e| ApiError::internal(&e))?

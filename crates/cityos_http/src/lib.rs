@@ -94,7 +94,6 @@ pub fn api_routes(app: &App) -> OpenApiRouter {
 }
 
 /// The whole HTTP application.
-#[must_use]
 pub fn router(app: App) -> Router {
     let (api, openapi) = api_routes(&app).split_for_parts();
     let openapi = Arc::new(openapi);
@@ -108,10 +107,13 @@ pub fn router(app: App) -> Router {
     let mut r = Router::new()
         .merge(api)
         .merge(platform)
-        .route("/api/openapi.json", get(move || {
-            let doc = openapi.clone();
-            async move { axum::Json(doc.as_ref().clone()) }
-        }))
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
         .route("/api/docs", get(docs::swagger_page))
         .route("/api", get(|| async { axum::response::Redirect::permanent("/api/docs") }))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
@@ -120,7 +122,7 @@ pub fn router(app: App) -> Router {
         .fallback_service(console)
         .layer(axum::middleware::from_fn_with_state(app.clone(), auth::authenticate))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body.saturating_add(1024)))
+        .layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| body_limit(max_body, req, next)))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(axum::middleware::from_fn(metrics_layer::track))
         .layer(axum::middleware::from_fn(security_headers))
@@ -141,6 +143,18 @@ pub fn router(app: App) -> Router {
 
 async fn api_not_found(uri: http::Uri) -> Response {
     render_error(uri.path(), &ApiError::not_found(format!("no route {}", uri.path())))
+}
+
+/// Refuses a declared body over the limit before reading it; chunked bodies
+/// are cut off by `DefaultBodyLimit` in the extractors.
+async fn body_limit(max: usize, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max) {
+        let e = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body too large")
+            .detail(format!("The body may be at most {max} bytes."));
+        return render_error(req.uri().path(), &e);
+    }
+    next.run(req).await
 }
 
 async fn readyz(State(app): State<App>) -> Response {

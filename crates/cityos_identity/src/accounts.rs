@@ -136,10 +136,21 @@ impl Identity {
         .execute(&mut *tx)
         .await?;
         let actor = caller.map_or_else(|| "system".to_string(), Caller::actor);
-        let ev = CloudEvent::new(self.clock(), "/cityos/identity", "vn.cityos.identity.agency.created", Classification::Public, serde_json::to_value(a).unwrap_or_default())
-            .subject(format!("agency:{}", a.code))
-            .agency(Some(a.code.clone()));
-        self.finish(tx, record(&actor, "identity.agency.create", format!("agency:{}", a.code), caller.and_then(|c| c.request_id.clone())), Some(ev)).await?;
+        let ev = CloudEvent::new(
+            self.clock(),
+            "/cityos/identity",
+            "vn.cityos.identity.agency.created",
+            Classification::Public,
+            serde_json::to_value(a).unwrap_or_default(),
+        )
+        .subject(format!("agency:{}", a.code))
+        .agency(Some(a.code.clone()));
+        self.finish(
+            tx,
+            record(&actor, "identity.agency.create", format!("agency:{}", a.code), caller.and_then(|c| c.request_id.clone())),
+            Some(ev),
+        )
+        .await?;
         self.inner.trees.invalidate();
         Ok(())
     }
@@ -184,10 +195,17 @@ impl Identity {
         .execute(&mut *tx)
         .await?;
         let actor = caller.map_or_else(|| "system".to_string(), Caller::actor);
-        let ev = CloudEvent::new(self.clock(), "/cityos/identity", "vn.cityos.identity.user.created", Classification::Internal, serde_json::json!({ "id": id }))
-            .subject(format!("user:{id}"))
-            .agency(u.agency_code.clone());
-        self.finish(tx, record(&actor, "identity.user.create", format!("user:{id}"), caller.and_then(|c| c.request_id.clone())), Some(ev)).await?;
+        let ev = CloudEvent::new(
+            self.clock(),
+            "/cityos/identity",
+            "vn.cityos.identity.user.created",
+            Classification::Internal,
+            serde_json::json!({ "id": id }),
+        )
+        .subject(format!("user:{id}"))
+        .agency(u.agency_code.clone());
+        self.finish(tx, record(&actor, "identity.user.create", format!("user:{id}"), caller.and_then(|c| c.request_id.clone())), Some(ev))
+            .await?;
         self.user(&id).await?.ok_or_else(|| ApiError::not_found("user").into())
     }
 
@@ -218,35 +236,46 @@ impl Identity {
         let (kind, code) = scope_parts(scope);
         let mut tx = self.db().begin().await?;
         if let Some(code) = code {
-            let table = if kind == "agency" { "SELECT 1 AS x FROM agencies WHERE code = $1" } else { "SELECT 1 AS x FROM jurisdictions WHERE code = $1" };
+            let table = if kind == "agency" {
+                "SELECT 1 AS x FROM agencies WHERE code = $1"
+            } else {
+                "SELECT 1 AS x FROM jurisdictions WHERE code = $1"
+            };
             if sqlx::query(table).bind(code).fetch_optional(&mut *tx).await?.is_none() {
                 return Err(ApiError::invalid(format!("{kind} {code} does not exist")).into());
             }
         }
-        let dup = sqlx::query("SELECT 1 AS x FROM grants WHERE user_id = $1 AND role = $2 AND scope_kind = $3 AND COALESCE(scope_code, '') = $4")
-            .bind(user_id)
-            .bind(role.as_str())
-            .bind(kind)
-            .bind(code.unwrap_or(""))
-            .fetch_optional(&mut *tx)
-            .await?;
+        let dup =
+            sqlx::query("SELECT 1 AS x FROM grants WHERE user_id = $1 AND role = $2 AND scope_kind = $3 AND COALESCE(scope_code, '') = $4")
+                .bind(user_id)
+                .bind(role.as_str())
+                .bind(kind)
+                .bind(code.unwrap_or(""))
+                .fetch_optional(&mut *tx)
+                .await?;
         if dup.is_some() {
             return Err(ApiError::conflict("the user already holds this grant").into());
         }
         let id = new_id();
-        sqlx::query("INSERT INTO grants (id, user_id, role, scope_kind, scope_code, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(&id)
-            .bind(user_id)
-            .bind(role.as_str())
-            .bind(kind)
-            .bind(code)
-            .bind(to_millis(self.clock().now()))
-            .bind(caller.map_or_else(|| "system".to_string(), Caller::actor))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO grants (id, user_id, role, scope_kind, scope_code, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(kind)
+        .bind(code)
+        .bind(to_millis(self.clock().now()))
+        .bind(caller.map_or_else(|| "system".to_string(), Caller::actor))
+        .execute(&mut *tx)
+        .await?;
         if role.requires_mfa() {
             // Enrol now so the first sign-in can show the secret; MFA stays off until a code is confirmed.
-            sqlx::query("UPDATE users SET totp_secret = COALESCE(totp_secret, $1) WHERE id = $2").bind(new_totp_secret()).bind(user_id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE users SET totp_secret = COALESCE(totp_secret, $1) WHERE id = $2")
+                .bind(new_totp_secret())
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
         }
         let actor = caller.map_or_else(|| "system".to_string(), Caller::actor);
         let mut r = record(&actor, "identity.grant.create", format!("user:{user_id}"), caller.and_then(|c| c.request_id.clone()));

@@ -160,7 +160,10 @@ impl Identity {
         .await?;
         let Some(row) = row else {
             // Same work as a real check, so timing does not reveal which usernames exist.
-            let _ = verify_password(&req.password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3SgPqXDuCCGoCyAaTV1Mz0GHsVbzhkt3lKx5ZU2wXPI");
+            let _ = verify_password(
+                &req.password,
+                "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3SgPqXDuCCGoCyAaTV1Mz0GHsVbzhkt3lKx5ZU2wXPI",
+            );
             self.audit_login(&format!("unknown:{}", &sha256_hex(req.username.trim())[..16]), "denied", request_id).await?;
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "Wrong username or password").into());
         };
@@ -271,7 +274,11 @@ impl Identity {
                 .await?
                 .try_get("failed_logins")?;
             let locked = if failed >= threshold {
-                sqlx::query("UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2").bind(lock_until).bind(user_id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE users SET locked_until = $1, failed_logins = 0 WHERE id = $2")
+                    .bind(lock_until)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
                 Some(lock_until)
             } else {
                 None
@@ -369,7 +376,11 @@ impl Identity {
         }
         let trees = self.inner.trees.get(self.db()).await?;
         let mut grants = Vec::new();
-        for g in sqlx::query("SELECT role, scope_kind, scope_code FROM grants WHERE user_id = $1").bind(user_id).fetch_all(self.db().reader()).await? {
+        for g in sqlx::query("SELECT role, scope_kind, scope_code FROM grants WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(self.db().reader())
+            .await?
+        {
             let Some(role) = Role::parse(&g.try_get::<String, _>("role")?) else { continue };
             let code: Option<String> = g.try_get("scope_code")?;
             let scope = match (g.try_get::<String, _>("scope_kind")?.as_str(), code) {
@@ -454,6 +465,30 @@ impl Identity {
         Ok((id.clone(), format!("cok_{id}_{secret}")))
     }
 
+    /// The caller's API keys (never the secrets).
+    ///
+    /// # Errors
+    /// 401 for non-staff.
+    pub async fn api_keys(&self, caller: &Caller) -> Result<Vec<ApiKeyInfo>, IdentityError> {
+        let user_id = caller.require_staff()?;
+        let rows =
+            sqlx::query("SELECT id, name, created_at, expires_at, revoked_at FROM api_keys WHERE user_id = $1 ORDER BY created_at, id")
+                .bind(user_id)
+                .fetch_all(self.db().reader())
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ApiKeyInfo {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    created_at: from_millis(r.try_get("created_at")?),
+                    expires_at: r.try_get::<Option<i64>, _>("expires_at")?.map(from_millis),
+                    revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(from_millis),
+                })
+            })
+            .collect()
+    }
+
     /// Revokes one of the caller's API keys.
     ///
     /// # Errors
@@ -494,6 +529,21 @@ impl Identity {
     }
 }
 
+/// An API key as listed to its owner.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ApiKeyInfo {
+    /// Key id.
+    pub id: String,
+    /// What it is for.
+    pub name: String,
+    /// Created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Expires.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Revoked.
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 fn parse_api_key(key: &str) -> Option<(String, String)> {
     let rest = key.trim().strip_prefix("cok_")?;
     let (id, secret) = rest.split_once('_')?;
@@ -506,10 +556,15 @@ fn parse_api_key(key: &str) -> Option<(String, String)> {
 /// 422 with the reason.
 pub fn check_password_strength(pw: &str) -> Result<(), IdentityError> {
     let long = pw.chars().count() >= 10;
-    let classes = [pw.chars().any(char::is_lowercase), pw.chars().any(char::is_uppercase), pw.chars().any(|c| c.is_ascii_digit()), pw.chars().any(|c| !c.is_alphanumeric())]
-        .iter()
-        .filter(|b| **b)
-        .count();
+    let classes = [
+        pw.chars().any(char::is_lowercase),
+        pw.chars().any(char::is_uppercase),
+        pw.chars().any(|c| c.is_ascii_digit()),
+        pw.chars().any(|c| !c.is_alphanumeric()),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
     if long && classes >= 2 {
         Ok(())
     } else {

@@ -158,15 +158,17 @@ impl Identity {
             Some(r) => (r.try_get::<String, _>("id")?, "identity.citizen.login"),
             None => {
                 let cid = new_id();
-                sqlx::query("INSERT INTO citizens (id, contact_kind, contact, display_name, locale, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(&cid)
-                    .bind(contact.kind)
-                    .bind(&contact.value)
-                    .bind(display_name.map(str::trim).filter(|s| !s.is_empty()))
-                    .bind(Locale::parse(locale).unwrap_or(Locale::Vi).as_str())
-                    .bind(to_millis(now))
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO citizens (id, contact_kind, contact, display_name, locale, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&cid)
+                .bind(contact.kind)
+                .bind(&contact.value)
+                .bind(display_name.map(str::trim).filter(|s| !s.is_empty()))
+                .bind(Locale::parse(locale).unwrap_or(Locale::Vi).as_str())
+                .bind(to_millis(now))
+                .execute(&mut *tx)
+                .await?;
                 (cid, "identity.citizen.signup")
             }
         };
@@ -221,7 +223,12 @@ impl Identity {
             .await?
             .try_get("n")?;
         let actor = caller.actor();
-        cityos_audit::append_now(self.db(), self.clock(), &record(&actor, "identity.citizen.export", actor.clone(), caller.request_id.clone())).await?;
+        cityos_audit::append_now(
+            self.db(),
+            self.clock(),
+            &record(&actor, "identity.citizen.export", actor.clone(), caller.request_id.clone()),
+        )
+        .await?;
         Ok(serde_json::json!({ "account": account, "active_sessions": sessions, "exported_at": self.clock().now() }))
     }
 

@@ -112,12 +112,14 @@ fn jurisdiction_row(r: &sqlx::any::AnyRow) -> Result<Jurisdiction, sqlx::Error> 
     })
 }
 
-const SELECT: &str = "SELECT code, name, division_type, level, parent_code, valid_from, valid_to, lat, lon, area_km2, boundary_source FROM jurisdictions";
+const SELECT: &str =
+    "SELECT code, name, division_type, level, parent_code, valid_from, valid_to, lat, lon, area_km2, boundary_source FROM jurisdictions";
 
 /// Parses a GeoJSON geometry into `geo` types.
 fn parse_geometry(g: &serde_json::Value) -> Result<geo::Geometry<f64>, IdentityError> {
     let gj: geojson::Geometry = serde_json::from_value(g.clone()).map_err(|e| IdentityError::Data(format!("bad GeoJSON geometry: {e}")))?;
-    let geom: geo::Geometry<f64> = gj.value.try_into().map_err(|e: geojson::Error| IdentityError::Data(format!("bad GeoJSON geometry: {e}")))?;
+    let geom: geo::Geometry<f64> =
+        gj.value.try_into().map_err(|e: geojson::Error| IdentityError::Data(format!("bad GeoJSON geometry: {e}")))?;
     if !matches!(geom, geo::Geometry::Polygon(_) | geo::Geometry::MultiPolygon(_)) {
         return Err(IdentityError::Data("a jurisdiction boundary must be a Polygon or MultiPolygon".into()));
     }
@@ -146,7 +148,17 @@ impl Identity {
         }
         let city_geom = geojson::Geometry::from(&geo::Geometry::MultiPolygon(geo::MultiPolygon(polys)));
         added += self
-            .insert_jurisdiction(&mut tx, CITY_CODE, "Thành phố Hồ Chí Minh", "thành phố", 1, None, (Some(10.7769), Some(106.7009), Some(6772.6)), Some(&serde_json::to_value(&city_geom).unwrap_or_default()), "outline")
+            .insert_jurisdiction(
+                &mut tx,
+                CITY_CODE,
+                "Thành phố Hồ Chí Minh",
+                "thành phố",
+                1,
+                None,
+                (Some(10.7769), Some(106.7009), Some(6772.6)),
+                Some(&serde_json::to_value(&city_geom).unwrap_or_default()),
+                "outline",
+            )
             .await?;
         let shapes: serde_json::Value = serde_json::from_str(ILLUSTRATIVE).map_err(|e| IdentityError::Data(e.to_string()))?;
         let shape_of = |code: &str| {
@@ -157,7 +169,17 @@ impl Identity {
             let w = row.map_err(|e| IdentityError::Data(e.to_string()))?;
             let geom = shape_of(&w.code);
             added += self
-                .insert_jurisdiction(&mut tx, &w.code, &w.name, &w.division_type, 2, Some(CITY_CODE), (Some(w.lat), Some(w.lon), Some(w.area_km2)), geom.as_ref(), "illustrative")
+                .insert_jurisdiction(
+                    &mut tx,
+                    &w.code,
+                    &w.name,
+                    &w.division_type,
+                    2,
+                    Some(CITY_CODE),
+                    (Some(w.lat), Some(w.lon), Some(w.area_km2)),
+                    geom.as_ref(),
+                    "illustrative",
+                )
                 .await?;
         }
         let mut rdr = csv::Reader::from_reader(LEGACY_CSV.as_bytes());
@@ -183,7 +205,13 @@ impl Identity {
                 .await?;
         }
         if added > 0 {
-            cityos_audit::append(&mut tx, db.backend(), self.clock(), &record("system", "identity.jurisdiction.seed", "jurisdictions".into(), None)).await?;
+            cityos_audit::append(
+                &mut tx,
+                db.backend(),
+                self.clock(),
+                &record("system", "identity.jurisdiction.seed", "jurisdictions".into(), None),
+            )
+            .await?;
         }
         tx.commit().await?;
         self.inner.trees.invalidate();
@@ -277,17 +305,37 @@ impl Identity {
             let p = &f["properties"];
             let code = p["code"].as_str().map(str::to_string).or_else(|| p["code"].as_i64().map(|c| c.to_string()));
             let code = code.ok_or_else(|| IdentityError::Data(format!("feature {i} has no properties.code")))?;
-            let exists = sqlx::query("SELECT 1 AS x FROM jurisdictions WHERE code = $1").bind(&code).fetch_optional(&mut *tx).await?.is_some();
+            let exists =
+                sqlx::query("SELECT 1 AS x FROM jurisdictions WHERE code = $1").bind(&code).fetch_optional(&mut *tx).await?.is_some();
             if exists {
                 self.set_boundary(&mut tx, &code, &f["geometry"], "imported").await?;
             } else {
-                let name = p["name"].as_str().ok_or_else(|| IdentityError::Data(format!("feature {i} (new unit {code}) needs properties.name")))?;
+                let name = p["name"]
+                    .as_str()
+                    .ok_or_else(|| IdentityError::Data(format!("feature {i} (new unit {code}) needs properties.name")))?;
                 let dt = p["division_type"].as_str().unwrap_or("phường");
-                self.insert_jurisdiction(&mut tx, &code, name, dt, 2, Some(CITY_CODE), (None, None, None), Some(&f["geometry"]), "imported").await?;
+                self.insert_jurisdiction(
+                    &mut tx,
+                    &code,
+                    name,
+                    dt,
+                    2,
+                    Some(CITY_CODE),
+                    (None, None, None),
+                    Some(&f["geometry"]),
+                    "imported",
+                )
+                .await?;
             }
             n += 1;
         }
-        cityos_audit::append(&mut tx, self.db().backend(), self.clock(), &record("system", "identity.jurisdiction.import", "jurisdictions".into(), None)).await?;
+        cityos_audit::append(
+            &mut tx,
+            self.db().backend(),
+            self.clock(),
+            &record("system", "identity.jurisdiction.import", "jurisdictions".into(), None),
+        )
+        .await?;
         tx.commit().await?;
         self.inner.trees.invalidate();
         Ok(n)
@@ -354,13 +402,15 @@ impl Identity {
             return Err(ApiError::invalid("lat must be within ±90 and lon within ±180").into());
         }
         let code: Option<String> = match self.db().backend() {
-            Backend::Postgres => sqlx::query("SELECT code FROM jurisdictions WHERE level = 2 AND ST_Contains(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) LIMIT 1")
-                .bind(lon)
-                .bind(lat)
-                .fetch_optional(self.db().reader())
-                .await?
-                .map(|r| r.try_get("code"))
-                .transpose()?,
+            Backend::Postgres => sqlx::query(
+                "SELECT code FROM jurisdictions WHERE level = 2 AND ST_Contains(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) LIMIT 1",
+            )
+            .bind(lon)
+            .bind(lat)
+            .fetch_optional(self.db().reader())
+            .await?
+            .map(|r| r.try_get("code"))
+            .transpose()?,
             Backend::Sqlite => {
                 let rows = sqlx::query(
                     "SELECT j.code, j.geometry FROM jurisdictions j JOIN jurisdictions_rtree r ON r.rid = j.rid

@@ -99,12 +99,7 @@ pub const MIGRATIONS: &[ModuleMigration] = &[
         sqlite: SQL_USERS,
         postgres: SQL_USERS,
     },
-    ModuleMigration {
-        version: 20_261_127_000_420,
-        description: "citizen accounts",
-        sqlite: SQL_CITIZENS,
-        postgres: SQL_CITIZENS,
-    },
+    ModuleMigration { version: 20_261_127_000_420, description: "citizen accounts", sqlite: SQL_CITIZENS, postgres: SQL_CITIZENS },
 ];
 
 const SQL_USERS: &str = "

@@ -38,7 +38,7 @@ pub fn router(state: IdentityRoutes) -> OpenApiRouter {
         .routes(routes!(logout))
         .routes(routes!(me))
         .routes(routes!(change_password))
-        .routes(routes!(create_api_key))
+        .routes(routes!(list_api_keys, create_api_key))
         .routes(routes!(revoke_api_key))
         .routes(routes!(roles))
         .routes(routes!(list_users, create_user))
@@ -97,14 +97,21 @@ async fn me_of(identity: &Identity, user_id: &str, csrf: Option<String>) -> Resu
         Some(code) => identity.agencies().await?.into_iter().find(|a| &a.code == code),
         None => None,
     };
-    Ok(Me { id: u.id, username: u.username, display_name: u.display_name, kind: "staff".into(), agency, grants: u.grants, mfa_enabled: u.mfa_enabled, csrf_token: csrf })
+    Ok(Me {
+        id: u.id,
+        username: u.username,
+        display_name: u.display_name,
+        kind: "staff".into(),
+        agency,
+        grants: u.grants,
+        mfa_enabled: u.mfa_enabled,
+        csrf_token: csrf,
+    })
 }
 
 fn session_cookie(value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
-    let s = format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
-        if secure { "; Secure" } else { "" }
-    );
+    let s =
+        format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}", if secure { "; Secure" } else { "" });
     HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static("cityos_session=; Path=/; Max-Age=0"))
 }
 
@@ -115,7 +122,8 @@ async fn login(State(s): State<IdentityRoutes>, caller: Caller, Json(req): Json<
     let out = s.identity.login(&req, caller.request_id.clone()).await?;
     let me = me_of(&s.identity, &out.user_id, Some(out.csrf_token.clone())).await?;
     let max_age = (out.session_expires - s.identity.clock().now()).num_seconds();
-    let mut resp = Json(LoginResponse { token: out.token, expires_at: out.token_expires, csrf_token: out.csrf_token, user: me }).into_response();
+    let mut resp =
+        Json(LoginResponse { token: out.token, expires_at: out.token_expires, csrf_token: out.csrf_token, user: me }).into_response();
     resp.headers_mut().insert(header::SET_COOKIE, session_cookie(&out.session, max_age, s.cookie_secure));
     Ok(resp)
 }
@@ -177,9 +185,19 @@ pub struct ApiKeyCreated {
 
 /// Create an API key acting as oneself (any staff).
 #[utoipa::path(post, path = "/api/auth/api-keys", tag = "auth", request_body = NewApiKey, responses((status = 201, body = ApiKeyCreated), (status = 401)), security(("bearer" = [])))]
-async fn create_api_key(State(s): State<IdentityRoutes>, caller: Caller, Json(b): Json<NewApiKey>) -> Result<(StatusCode, Json<ApiKeyCreated>), ApiError> {
+async fn create_api_key(
+    State(s): State<IdentityRoutes>,
+    caller: Caller,
+    Json(b): Json<NewApiKey>,
+) -> Result<(StatusCode, Json<ApiKeyCreated>), ApiError> {
     let (id, key) = s.identity.create_api_key(&caller, &b.name, b.expires_in_days).await?;
     Ok((StatusCode::CREATED, Json(ApiKeyCreated { id, key })))
+}
+
+/// One's own API keys (any staff).
+#[utoipa::path(get, path = "/api/auth/api-keys", tag = "auth", responses((status = 200, body = Items<crate::auth::ApiKeyInfo>), (status = 401)), security(("bearer" = [])))]
+async fn list_api_keys(State(s): State<IdentityRoutes>, caller: Caller) -> Result<Json<Items<crate::auth::ApiKeyInfo>>, ApiError> {
+    Ok(Json(Items { items: s.identity.api_keys(&caller).await? }))
 }
 
 /// Revoke one of one's own API keys (any staff).
@@ -216,10 +234,27 @@ pub struct Items<T> {
 fn role_info(r: Role) -> RoleInfo {
     let (name_vi, name_en, description_vi, description_en) = match r {
         Role::Admin => ("Quản trị hệ thống", "Administrator", "Quản trị toàn bộ hệ thống", "Administers the whole system"),
-        Role::AgencyAdmin => ("Quản trị cơ quan", "Agency administrator", "Quản lý người dùng và thiết lập của cơ quan", "Manages an agency's users and settings"),
-        Role::DataOfficer => ("Cán bộ dữ liệu", "Data officer", "Quản lý tập dữ liệu và phê duyệt chia sẻ", "Manages datasets and sharing approvals"),
-        Role::Operator => ("Điều hành viên", "Operator", "Trung tâm điều hành và tổng đài 1022: phân loại, điều phối", "Operations centre and 1022 call centre: triage and dispatch"),
-        Role::Staff => ("Cán bộ xử lý", "Staff", "Xử lý phản ánh, sự cố, tài sản và dữ liệu được giao", "Handles assigned reports, incidents, assets and datasets"),
+        Role::AgencyAdmin => (
+            "Quản trị cơ quan",
+            "Agency administrator",
+            "Quản lý người dùng và thiết lập của cơ quan",
+            "Manages an agency's users and settings",
+        ),
+        Role::DataOfficer => {
+            ("Cán bộ dữ liệu", "Data officer", "Quản lý tập dữ liệu và phê duyệt chia sẻ", "Manages datasets and sharing approvals")
+        }
+        Role::Operator => (
+            "Điều hành viên",
+            "Operator",
+            "Trung tâm điều hành và tổng đài 1022: phân loại, điều phối",
+            "Operations centre and 1022 call centre: triage and dispatch",
+        ),
+        Role::Staff => (
+            "Cán bộ xử lý",
+            "Staff",
+            "Xử lý phản ánh, sự cố, tài sản và dữ liệu được giao",
+            "Handles assigned reports, incidents, assets and datasets",
+        ),
         Role::Analyst => ("Chuyên viên phân tích", "Analyst", "Chỉ tiêu và dự báo", "Indicators and forecasts"),
         Role::Auditor => ("Kiểm toán viên", "Auditor", "Xem nhật ký kiểm toán", "Reads the audit log"),
         Role::Viewer => ("Người xem", "Viewer", "Xem dữ liệu trong phạm vi được cấp", "Reads what the scope allows"),
@@ -255,7 +290,11 @@ async fn list_users(State(s): State<IdentityRoutes>, caller: Caller, Query(q): Q
 
 /// Create a user (admin; agency_admin for their agencies).
 #[utoipa::path(post, path = "/api/identity/users", tag = "identity", request_body = NewUser, responses((status = 201, body = UserView), (status = 403), (status = 409), (status = 422)), security(("bearer" = [])))]
-async fn create_user(State(s): State<IdentityRoutes>, caller: Caller, Json(b): Json<NewUser>) -> Result<(StatusCode, Json<UserView>), ApiError> {
+async fn create_user(
+    State(s): State<IdentityRoutes>,
+    caller: Caller,
+    Json(b): Json<NewUser>,
+) -> Result<(StatusCode, Json<UserView>), ApiError> {
     caller.require_any(&[Role::AgencyAdmin])?;
     Ok((StatusCode::CREATED, Json(s.identity.create_user(Some(&caller), &b).await?)))
 }
@@ -271,14 +310,23 @@ pub struct NewGrant {
 
 /// Grant a role (admin; agency_admin inside their scope, not admin/auditor).
 #[utoipa::path(post, path = "/api/identity/users/{id}/grants", tag = "identity", params(("id" = String, Path)), request_body = NewGrant, responses((status = 201, body = Grant), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
-async fn add_grant(State(s): State<IdentityRoutes>, caller: Caller, Path(id): Path<String>, Json(b): Json<NewGrant>) -> Result<(StatusCode, Json<Grant>), ApiError> {
+async fn add_grant(
+    State(s): State<IdentityRoutes>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(b): Json<NewGrant>,
+) -> Result<(StatusCode, Json<Grant>), ApiError> {
     caller.require_any(&[Role::AgencyAdmin])?;
     Ok((StatusCode::CREATED, Json(s.identity.grant(Some(&caller), &id, b.role, &b.scope).await?)))
 }
 
 /// Revoke a grant (same rules as granting).
 #[utoipa::path(delete, path = "/api/identity/users/{id}/grants/{grant_id}", tag = "identity", params(("id" = String, Path), ("grant_id" = String, Path)), responses((status = 204), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn remove_grant(State(s): State<IdentityRoutes>, caller: Caller, Path((id, grant_id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+async fn remove_grant(
+    State(s): State<IdentityRoutes>,
+    caller: Caller,
+    Path((id, grant_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     caller.require_any(&[Role::AgencyAdmin])?;
     s.identity.revoke(&caller, &id, &grant_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -293,7 +341,11 @@ async fn list_agencies(State(s): State<IdentityRoutes>, caller: Caller) -> Resul
 
 /// Create an agency (admin).
 #[utoipa::path(post, path = "/api/identity/agencies", tag = "identity", request_body = NewAgency, responses((status = 201, body = Agency), (status = 403), (status = 409), (status = 422)), security(("bearer" = [])))]
-async fn create_agency(State(s): State<IdentityRoutes>, caller: Caller, Json(b): Json<NewAgency>) -> Result<(StatusCode, Json<Agency>), ApiError> {
+async fn create_agency(
+    State(s): State<IdentityRoutes>,
+    caller: Caller,
+    Json(b): Json<NewAgency>,
+) -> Result<(StatusCode, Json<Agency>), ApiError> {
     caller.require_any(&[Role::Admin])?;
     s.identity.create_agency(Some(&caller), &b).await?;
     Ok((StatusCode::CREATED, Json(b)))
@@ -393,7 +445,11 @@ pub struct CitizenSession {
 
 /// Sign a citizen up or in with their code (public).
 #[utoipa::path(post, path = "/api/citizen/verify", tag = "citizen", request_body = VerifyRequest, responses((status = 200, body = CitizenSession), (status = 401)))]
-async fn citizen_verify(State(s): State<IdentityRoutes>, caller: Caller, Json(b): Json<VerifyRequest>) -> Result<Json<CitizenSession>, ApiError> {
+async fn citizen_verify(
+    State(s): State<IdentityRoutes>,
+    caller: Caller,
+    Json(b): Json<VerifyRequest>,
+) -> Result<Json<CitizenSession>, ApiError> {
     let (citizen_id, token, expires_at) = s
         .identity
         .verify_citizen_code(&b.contact, &b.code, b.display_name.as_deref(), b.locale.as_deref().unwrap_or("vi"), caller.request_id.clone())

@@ -33,8 +33,8 @@ mod transport;
 pub mod testing;
 
 pub use outbox::{
-    enqueue, retry_delay, DeliveryStatus, NotificationRequest, NotificationState, Notifier, FIRST_RETRY_DELAY, MAX_RETRY_DELAY,
-    MIGRATIONS, STUCK_AFTER,
+    enqueue, retry_delay, DeliveryStatus, NotificationRequest, NotificationState, Notifier, FIRST_RETRY_DELAY, MAX_RETRY_DELAY, MIGRATIONS,
+    STUCK_AFTER,
 };
 pub use sms::SmsGateway;
 pub use smtp::SmtpTransport;

@@ -172,13 +172,9 @@ impl NotificationRequest {
             return Err(NotifyError::Invalid("recipient is too long or contains control characters".into()));
         }
         match self.channel {
-            Channel::Email if !r.contains('@') => {
-                return Err(NotifyError::Invalid("an e-mail recipient must be an e-mail address".into()))
-            }
+            Channel::Email if !r.contains('@') => return Err(NotifyError::Invalid("an e-mail recipient must be an e-mail address".into())),
             Channel::Sms if !is_phone_number(r) => {
-                return Err(NotifyError::Invalid(
-                    "an SMS recipient must be a phone number (digits, optional leading +)".into(),
-                ))
+                return Err(NotifyError::Invalid("an SMS recipient must be a phone number (digits, optional leading +)".into()))
             }
             _ => {}
         }
@@ -502,14 +498,7 @@ impl Notifier {
             };
             return self.fail(id, reason).await.map(Some);
         };
-        let outgoing = Outgoing {
-            id: id.to_string(),
-            channel,
-            to: recipient,
-            subject: rendered.subject,
-            body: rendered.body,
-            created_at,
-        };
+        let outgoing = Outgoing { id: id.to_string(), channel, to: recipient, subject: rendered.subject, body: rendered.body, created_at };
         let outcome = match transport.send(&outgoing).await {
             Ok(receipt) => {
                 let sent_at = to_millis(self.clock.now());
@@ -539,9 +528,7 @@ impl Notifier {
                 tracing::warn!(notification = %id, %channel, attempts, next_attempt_at = %next, error = %reason, "notification delivery failed; will retry");
                 Outcome::Retry
             }
-            Err(DeliveryError::Transient(reason)) => {
-                self.fail(id, &format!("gave up after {attempts} attempts: {reason}")).await?
-            }
+            Err(DeliveryError::Transient(reason)) => self.fail(id, &format!("gave up after {attempts} attempts: {reason}")).await?,
             Err(DeliveryError::Permanent(reason)) => self.fail(id, &reason).await?,
         };
         Ok(Some(outcome))
@@ -645,7 +632,10 @@ impl Notifier {
         let row = sqlx::query(
             "SELECT id, channel, recipient, template, locale, status, attempts, next_attempt_at, last_error, \
              provider_id, purpose, related_object, created_at, sent_at FROM notifications WHERE id = $1",
-        ).bind(id).fetch_optional(self.db.reader()).await?;
+        )
+        .bind(id)
+        .fetch_optional(self.db.reader())
+        .await?;
         row.as_ref().map(status_from_row).transpose()
     }
 
@@ -658,7 +648,10 @@ impl Notifier {
             "SELECT id, channel, recipient, template, locale, status, attempts, next_attempt_at, last_error, \
              provider_id, purpose, related_object, created_at, sent_at FROM notifications \
              WHERE related_object = $1 ORDER BY created_at, id",
-        ).bind(related_object).fetch_all(self.db.reader()).await?;
+        )
+        .bind(related_object)
+        .fetch_all(self.db.reader())
+        .await?;
         rows.iter().map(status_from_row).collect()
     }
 

@@ -93,9 +93,8 @@ impl Transport for SmsGateway {
         }
         let snippet: String = text.chars().take(ERROR_BODY_CHARS).collect();
         let message = format!("SMS gateway answered {status}: {snippet}");
-        let transient = status.is_server_error()
-            || status == reqwest::StatusCode::REQUEST_TIMEOUT
-            || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
+        let transient =
+            status.is_server_error() || status == reqwest::StatusCode::REQUEST_TIMEOUT || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
         Err(if transient { DeliveryError::Transient(message) } else { DeliveryError::Permanent(message) })
     }
 }

@@ -65,11 +65,7 @@ impl SmtpTransport {
                 .map_err(|e| NotifyError::Config(format!("notify.smtp: cannot set up STARTTLS for `{}`: {e}", config.host)))?,
             "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host)
                 .map_err(|e| NotifyError::Config(format!("notify.smtp: cannot set up TLS for `{}`: {e}", config.host)))?,
-            other => {
-                return Err(NotifyError::Config(format!(
-                    "notify.smtp.security must be `none`, `starttls` or `tls`, not `{other}`"
-                )))
-            }
+            other => return Err(NotifyError::Config(format!("notify.smtp.security must be `none`, `starttls` or `tls`, not `{other}`"))),
         };
         let mut builder = builder
             .port(config.port)
@@ -86,10 +82,7 @@ impl SmtpTransport {
 #[async_trait::async_trait]
 impl Transport for SmtpTransport {
     async fn send(&self, msg: &Outgoing) -> Result<Receipt, DeliveryError> {
-        let to: Mailbox = msg
-            .to
-            .parse()
-            .map_err(|e| DeliveryError::Permanent(format!("recipient is not a valid e-mail address: {e}")))?;
+        let to: Mailbox = msg.to.parse().map_err(|e| DeliveryError::Permanent(format!("recipient is not a valid e-mail address: {e}")))?;
         let message_id = format!("<{}@{}>", msg.id, self.domain);
         let email = Message::builder()
             .from(self.from.clone())

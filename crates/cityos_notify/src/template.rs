@@ -303,7 +303,8 @@ pub struct SmsSegments {
     pub segments: usize,
 }
 
-const GSM7_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+const GSM7_BASIC: &str =
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
 const GSM7_EXTENSION: &str = "^{}\\[~]|€\u{c}";
 
 /// The encoding and segment count of an SMS text (see the module notes).
@@ -354,15 +355,9 @@ mod tests {
     #[test]
     fn missing_variable_is_named() {
         let err = render("otp_code", Locale::En, Channel::Sms, &vars(&[("code", "1")])).unwrap_err();
-        assert_eq!(
-            err,
-            TemplateError::MissingVariable { template: "otp_code".into(), locale: Locale::En, variable: "minutes".into() }
-        );
+        assert_eq!(err, TemplateError::MissingVariable { template: "otp_code".into(), locale: Locale::En, variable: "minutes".into() });
         assert_eq!(err.to_string(), "template `otp_code` (en) needs variable `minutes`, which was not supplied");
-        assert_eq!(
-            render("nope", Locale::Vi, Channel::Sms, &BTreeMap::new()).unwrap_err(),
-            TemplateError::UnknownTemplate("nope".into())
-        );
+        assert_eq!(render("nope", Locale::Vi, Channel::Sms, &BTreeMap::new()).unwrap_err(), TemplateError::UnknownTemplate("nope".into()));
     }
 
     #[test]
@@ -380,8 +375,7 @@ mod tests {
             assert!(keys.insert(t.key), "duplicate template {}", t.key);
             for locale in [Locale::Vi, Locale::En] {
                 let text = t.text(locale);
-                let mut used: Vec<&str> =
-                    [text.subject, text.body, text.sms].iter().flat_map(|s| placeholders(s)).collect();
+                let mut used: Vec<&str> = [text.subject, text.body, text.sms].iter().flat_map(|s| placeholders(s)).collect();
                 used.sort_unstable();
                 used.dedup();
                 let mut declared = t.variables.to_vec();

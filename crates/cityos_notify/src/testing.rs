@@ -348,11 +348,7 @@ async fn serve_smtp(stream: TcpStream, state: &SmtpState) -> std::io::Result<()>
             "MAIL" => {
                 if state.auth.is_some() && user.is_none() {
                     "530 5.7.0 authentication required\r\n".into()
-                } else if state
-                    .reject_remaining
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                    .is_ok()
-                {
+                } else if state.reject_remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
                     format!("{} rejected by the test server\r\n", state.reject_code.load(Ordering::SeqCst))
                 } else {
                     from = Some(path_argument(command.split_once(':').map_or("", |(_, a)| a)));

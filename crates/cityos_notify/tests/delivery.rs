@@ -8,8 +8,8 @@ use cityos_core::config::{NotifyConfig, SmsConfig, SmtpConfig};
 use cityos_core::{from_millis, ManualClock, SharedClock};
 use cityos_notify::testing::{TestSmsGateway, TestSmtpServer, TEST_SMS_TOKEN};
 use cityos_notify::{
-    enqueue, Channel, DeliveryError, Locale, NotificationRequest, NotificationState, Notifier, NotifyError, Outgoing, Receipt,
-    Transport, MIGRATIONS,
+    enqueue, Channel, DeliveryError, Locale, NotificationRequest, NotificationState, Notifier, NotifyError, Outgoing, Receipt, Transport,
+    MIGRATIONS,
 };
 use cityos_store::testing::TestDb;
 use cityos_store::Db;
@@ -102,11 +102,8 @@ async fn otp_email_arrives_in_vietnamese_and_english() {
         assert_eq!(s.last_error, None);
     }
     // Sent messages keep no template variables (the code is gone).
-    let vars: String = sqlx::query_scalar("SELECT vars_json FROM notifications WHERE id = $1")
-        .bind(&vi_id)
-        .fetch_one(f.t.db.reader())
-        .await
-        .unwrap();
+    let vars: String =
+        sqlx::query_scalar("SELECT vars_json FROM notifications WHERE id = $1").bind(&vi_id).fetch_one(f.t.db.reader()).await.unwrap();
     assert_eq!(vars, "{}");
     assert_eq!(f.smtp.messages().len(), 2);
     f.cleanup().await;

@@ -108,8 +108,10 @@ impl Db {
             let opts = || {
                 AnyPoolOptions::new().after_connect(|conn, _| {
                     Box::pin(async move {
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
-                            .await?;
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
                         Ok(())
                     })
                 })
@@ -118,11 +120,8 @@ impl Db {
             let read = opts().max_connections(max_connections.max(2)).connect(&url).await?;
             Ok(Self { backend: Backend::Sqlite, read, write, url })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = AnyPoolOptions::new()
-                .max_connections(max_connections.max(2))
-                .acquire_timeout(Duration::from_secs(30))
-                .connect(url)
-                .await?;
+            let pool =
+                AnyPoolOptions::new().max_connections(max_connections.max(2)).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
             Ok(Self { backend: Backend::Postgres, read: pool.clone(), write: pool, url: url.to_string() })
         } else {
             Err(StoreError::UnsupportedUrl(url.to_string()))

@@ -149,7 +149,6 @@ pub struct Compiled {
 
 impl Compiled {
     /// A sqlx query with every value bound.
-    #[must_use]
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
         let mut q = sqlx::query(&self.sql);
         for v in &self.args {
@@ -343,10 +342,7 @@ mod tests {
             offset: Some(5),
         };
         let c = select(&schema(), &q).unwrap();
-        assert_eq!(
-            c.sql,
-            "SELECT name AS \"name\" FROM things WHERE (name = $1 AND n IN ($2, $3)) ORDER BY n DESC LIMIT $4 OFFSET $5"
-        );
+        assert_eq!(c.sql, "SELECT name AS \"name\" FROM things WHERE (name = $1 AND n IN ($2, $3)) ORDER BY n DESC LIMIT $4 OFFSET $5");
         assert_eq!(c.args[0], Value::Text("x' OR '1'='1".into()));
         assert!(!c.sql.contains("OR '1'"));
     }
@@ -362,10 +358,7 @@ mod tests {
         for q in cases {
             assert_eq!(select(&schema(), &q), Err(QueryError::UnknownColumn(bad.clone())));
         }
-        assert_eq!(
-            select(&schema(), &Select { limit: Some(-1), ..Select::default() }),
-            Err(QueryError::NegativePaging)
-        );
+        assert_eq!(select(&schema(), &Select { limit: Some(-1), ..Select::default() }), Err(QueryError::NegativePaging));
     }
 
     #[tokio::test]
@@ -387,8 +380,7 @@ mod tests {
         let run = |f: Filter| {
             let db = t.db.clone();
             async move {
-                let c = select(&schema(), &Select { filter: Some(f), sort: vec![("id".into(), Dir::Asc)], ..Select::default() })
-                    .unwrap();
+                let c = select(&schema(), &Select { filter: Some(f), sort: vec![("id".into(), Dir::Asc)], ..Select::default() }).unwrap();
                 c.query().fetch_all(db.reader()).await.unwrap().iter().map(|r| r.get::<String, _>("name")).collect::<Vec<_>>()
             }
         };

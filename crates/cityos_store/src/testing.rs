@@ -74,10 +74,7 @@ pub async fn create_pg_database(name: &str) -> String {
     sqlx::any::install_default_drivers();
     let admin = pg_admin_url();
     let mut conn = sqlx::AnyConnection::connect(&admin).await.expect("connect to CITYOS_TEST_PG_URL");
-    sqlx::query(&format!("CREATE DATABASE {}", quoted(name)))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
+    sqlx::query(&format!("CREATE DATABASE {}", quoted(name))).execute(&mut conn).await.expect("create test database");
     let _ = conn.close().await;
     match admin.rsplit_once('/') {
         Some((base, _)) => format!("{base}/{name}"),
@@ -88,9 +85,7 @@ pub async fn create_pg_database(name: &str) -> String {
 /// Drops a database made by [`create_pg_database`], ignoring errors.
 pub async fn drop_pg_database(name: &str) {
     if let Ok(mut conn) = sqlx::AnyConnection::connect(&pg_admin_url()).await {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quoted(name)))
-            .execute(&mut conn)
-            .await;
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quoted(name))).execute(&mut conn).await;
         let _ = conn.close().await;
     }
 }

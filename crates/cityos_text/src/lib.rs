@@ -93,11 +93,7 @@ pub fn fold(s: &str) -> String {
 /// assert_eq!(cityos_text::tokens("Số 12, Đường Lê-Lợi!"), ["so", "12", "duong", "le", "loi"]);
 /// ```
 pub fn tokens(s: &str) -> Vec<String> {
-    fold(s)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-        .collect()
+    fold(s).split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_owned).collect()
 }
 
 /// Builds a SQLite FTS5 `MATCH` expression from raw user input.
@@ -154,10 +150,7 @@ fn push_fts_string(q: &mut String, token: &str) {
 pub fn pg_tsquery(user_input: &str) -> Option<String> {
     let toks: Vec<String> = tokens(user_input)
         .into_iter()
-        .filter(|t| {
-            t.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
+        .filter(|t| t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
         .take(MAX_QUERY_TOKENS)
         .collect();
     if toks.is_empty() {
@@ -225,10 +218,7 @@ mod tests {
 
     #[test]
     fn fold_collapses_all_whitespace_kinds() {
-        assert_eq!(
-            fold("\tQuận\u{a0}1 \n\r Phường\u{3000}Bến Nghé  "),
-            "quan 1 phuong ben nghe"
-        );
+        assert_eq!(fold("\tQuận\u{a0}1 \n\r Phường\u{3000}Bến Nghé  "), "quan 1 phuong ben nghe");
         assert_eq!(fold("   "), "");
         assert_eq!(fold(""), "");
     }
@@ -242,13 +232,7 @@ mod tests {
 
     #[test]
     fn fold_is_idempotent() {
-        for s in [
-            "Đường Lê Lợi",
-            DECOMPOSED,
-            "  HỒ   Chí Minh ",
-            "a\" OR 1=1 --",
-            "İ ß Σ",
-        ] {
+        for s in ["Đường Lê Lợi", DECOMPOSED, "  HỒ   Chí Minh ", "a\" OR 1=1 --", "İ ß Σ"] {
             let once = fold(s);
             assert_eq!(fold(&once), once, "{s:?}");
         }
@@ -256,10 +240,7 @@ mod tests {
 
     #[test]
     fn tokens_split_on_punctuation_and_keep_digits() {
-        assert_eq!(
-            tokens("Số 12, Đường Lê-Lợi!"),
-            ["so", "12", "duong", "le", "loi"]
-        );
+        assert_eq!(tokens("Số 12, Đường Lê-Lợi!"), ["so", "12", "duong", "le", "loi"]);
         assert_eq!(tokens("Q.1/P.Bến Nghé"), ["q", "1", "p", "ben", "nghe"]);
         assert_eq!(tokens("123/45A"), ["123", "45a"]);
         assert!(tokens(" ,.;!? ").is_empty());
@@ -267,14 +248,8 @@ mod tests {
 
     #[test]
     fn fts_query_quotes_tokens_and_prefixes_last() {
-        assert_eq!(
-            fts_query("Đường Lê Lợi").as_deref(),
-            Some(r#""duong" "le" "loi"*"#)
-        );
-        assert_eq!(
-            fts_query(DECOMPOSED).as_deref(),
-            Some(r#""duong" "le" "loi"*"#)
-        );
+        assert_eq!(fts_query("Đường Lê Lợi").as_deref(), Some(r#""duong" "le" "loi"*"#));
+        assert_eq!(fts_query(DECOMPOSED).as_deref(), Some(r#""duong" "le" "loi"*"#));
         assert_eq!(fts_query("duong").as_deref(), Some(r#""duong"*"#));
     }
 
@@ -296,10 +271,7 @@ mod tests {
                 assert!(c.is_alphanumeric(), "{q:?}: unexpected {c:?} in string");
             } else {
                 let trailing_star = c == '*' && i == q.len() - 1;
-                assert!(
-                    c == ' ' || trailing_star,
-                    "{q:?}: bare {c:?} outside a string"
-                );
+                assert!(c == ' ' || trailing_star, "{q:?}: bare {c:?} outside a string");
             }
         }
         assert!(!in_string, "{q:?}: unterminated string");
@@ -310,23 +282,11 @@ mod tests {
         let q = fts_query("a\" OR 1=1 --");
         assert_eq!(q.as_deref(), Some(r#""a" "or" "1" "1"*"#));
         assert_eq!(fts_query("NEAR(").as_deref(), Some(r#""near"*"#));
-        assert_eq!(
-            fts_query("NEAR(a b, 2)").as_deref(),
-            Some(r#""near" "a" "b" "2"*"#)
-        );
-        assert_eq!(
-            fts_query("title:x^ -y").as_deref(),
-            Some(r#""title" "x" "y"*"#)
-        );
-        for input in [
-            "a\" OR 1=1 --",
-            "*",
-            "NEAR(",
-            "\"\"\"",
-            "'); DROP TABLE reports; --",
-            "x AND NOT y OR {col}: z*",
-            "Đường \"Lê\" Lợi*",
-        ] {
+        assert_eq!(fts_query("NEAR(a b, 2)").as_deref(), Some(r#""near" "a" "b" "2"*"#));
+        assert_eq!(fts_query("title:x^ -y").as_deref(), Some(r#""title" "x" "y"*"#));
+        for input in
+            ["a\" OR 1=1 --", "*", "NEAR(", "\"\"\"", "'); DROP TABLE reports; --", "x AND NOT y OR {col}: z*", "Đường \"Lê\" Lợi*"]
+        {
             if let Some(q) = fts_query(input) {
                 assert_inert_fts(&q);
             }
@@ -343,25 +303,16 @@ mod tests {
 
     #[test]
     fn pg_tsquery_examples() {
-        assert_eq!(
-            pg_tsquery("Đường Lê Lợi").as_deref(),
-            Some("duong & le & loi:*")
-        );
+        assert_eq!(pg_tsquery("Đường Lê Lợi").as_deref(), Some("duong & le & loi:*"));
         assert_eq!(pg_tsquery("duong").as_deref(), Some("duong:*"));
         assert_eq!(pg_tsquery("Số 12").as_deref(), Some("so & 12:*"));
-        assert_eq!(
-            pg_tsquery(DECOMPOSED).as_deref(),
-            Some("duong & le & loi:*")
-        );
+        assert_eq!(pg_tsquery(DECOMPOSED).as_deref(), Some("duong & le & loi:*"));
     }
 
     #[test]
     fn pg_tsquery_injection_input_is_inert() {
         assert_eq!(pg_tsquery("a' | !b & (c:*"), Some("a & b & c:*".to_owned()));
-        assert_eq!(
-            pg_tsquery("a\" OR 1=1 --").as_deref(),
-            Some("a & or & 1 & 1:*")
-        );
+        assert_eq!(pg_tsquery("a\" OR 1=1 --").as_deref(), Some("a & or & 1 & 1:*"));
         assert_eq!(pg_tsquery("*"), None);
         assert_eq!(pg_tsquery("NEAR(").as_deref(), Some("near:*"));
         assert_eq!(pg_tsquery("!&|<->:*()'\\"), None);

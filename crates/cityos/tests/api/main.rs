@@ -1,0 +1,13 @@
+//! Integration tests through HTTP against a running CityOS, on the backend
+//! named by `CITYOS_TEST_BACKEND` (`make test` runs them on SQLite and on
+//! PostgreSQL). One test binary on purpose: linking dominates on 2 cores.
+
+mod harness;
+
+mod audit;
+mod citizens;
+mod events;
+mod identity;
+mod platform;
+mod process;
+mod roles;

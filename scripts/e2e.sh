@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Starts `cityos demo` on a fresh data directory and a free port, runs the
+# Playwright browser tests against it, and stops it.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+data=$(mktemp -d /tmp/cityos-e2e.XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+CITYOS_SERVER__WEB_DIR="$root/web/dist" "$root/target/debug/cityos" demo --data-dir "$data" --listen "127.0.0.1:$port" > "$data/server.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$data/server.log"; exit 1; }
+mkdir -p "$root/target/screenshots"
+cd "$root/web" && CITYOS_URL="http://127.0.0.1:$port" npm run test:e2e

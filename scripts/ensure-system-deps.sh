@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what CityOS's build and tests need from Debian's packages, if missing:
+# PostGIS for the running PostgreSQL major version, the PostgreSQL client tools,
+# Chromium and Noto fonts (Vietnamese) for browser tests. Safe to run repeatedly.
+set -euo pipefail
+need=()
+pg_major=""
+if command -v pg_config >/dev/null 2>&1; then pg_major=$(pg_config --version | sed -E 's/[^0-9]*([0-9]+).*/\1/'); fi
+[ -z "$pg_major" ] && pg_major=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1 || true)
+[ -z "$pg_major" ] && pg_major=15
+dpkg -s "postgresql-${pg_major}-postgis-3" >/dev/null 2>&1 || need+=("postgresql-${pg_major}-postgis-3")
+command -v pg_dump >/dev/null 2>&1 || need+=(postgresql-client)
+[ -x /usr/lib/postgresql/${pg_major}/bin/initdb ] || need+=("postgresql-${pg_major}")
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+dpkg -s fonts-noto-core >/dev/null 2>&1 || need+=(fonts-noto-core)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${need[*]}"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
