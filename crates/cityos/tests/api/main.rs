@@ -2,6 +2,9 @@
 //! named by `CITYOS_TEST_BACKEND` (`make test` runs them on SQLite and on
 //! PostgreSQL). One test binary on purpose: linking dominates on 2 cores.
 
+// Test support code panics by design: a broken fixture must fail the test loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, reason = "test support code")]
+
 mod harness;
 
 mod audit;

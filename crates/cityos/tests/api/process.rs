@@ -66,6 +66,14 @@ struct Server {
     url: String,
 }
 
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SIGKILL (a no-op if the test already killed it), then reap.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -73,11 +81,11 @@ fn free_port() -> u16 {
 async fn start(site: &Site) -> Server {
     let port = free_port();
     let child = site.cmd(&["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let url = format!("http://127.0.0.1:{port}");
+    let server = Server { child, url: format!("http://127.0.0.1:{port}") };
     let client = reqwest::Client::new();
     for _ in 0..150 {
-        if client.get(format!("{url}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
-            return Server { child, url };
+        if client.get(format!("{}/readyz", server.url)).send().await.is_ok_and(|r| r.status() == 200) {
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
