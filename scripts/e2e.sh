@@ -10,5 +10,7 @@ pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
 curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$data/server.log"; exit 1; }
+echo "=== OpenAPI document: independent validation ==="
+"$root/scripts/validate-openapi.sh" "http://127.0.0.1:$port"
 mkdir -p "$root/target/screenshots"
 cd "$root/web" && CITYOS_URL="http://127.0.0.1:$port" npm run test:e2e

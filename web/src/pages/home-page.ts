@@ -64,7 +64,7 @@ export class HomePage extends ConsoleElement {
       <p>${t('home.unitsSummary', { count: formatNumber(units.length, locale) })}</p>
       <h3>${t('home.unitsByType')}</h3>
       <ul class="stat-list">
-        ${[...byType.values()].map(
+        ${[...byType.values()].sort((a, b) => b.count - a.count).map(
           (entry) => html`<li><span class="stat-value">${formatNumber(entry.count, locale)}</span> <span>${entry.label}</span></li>`,
         )}
       </ul>

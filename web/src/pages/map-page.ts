@@ -62,7 +62,7 @@ declare global {
 
 const SOURCE = 'wards';
 const FILL_LAYER = 'wards-fill';
-const MIN_LABEL_ZOOM = 8;
+const MIN_LABEL_ZOOM = 6;
 
 function prefersReducedMotion(): boolean {
   return typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
