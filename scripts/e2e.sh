@@ -13,4 +13,6 @@ curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$data/server.log";
 echo "=== OpenAPI document: independent validation ==="
 "$root/scripts/validate-openapi.sh" "http://127.0.0.1:$port"
 mkdir -p "$root/target/screenshots"
+# The admin test signs in with TOTP: the demo banner prints the secret.
+export CITYOS_E2E_ADMIN_TOTP_SECRET=$(awk '$1=="admin"{print $NF}' "$data/server.log")
 cd "$root/web" && CITYOS_URL="http://127.0.0.1:$port" npm run test:e2e

@@ -71,19 +71,24 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 /// The address cannot be bound or the seal key cannot be read.
 pub async fn serve(cfg: Config, db: Db, clock: SharedClock, after_bind: impl FnOnce(&str)) -> Result<()> {
     let key = seal_key(&cfg)?;
-    let app = App::new(cfg.clone(), db.clone(), clock, Arc::new(InProcessBus::default()), key);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let workers = cityos_http::spawn_workers(&app, &stop_rx);
+    let app = App::new(cfg.clone(), db.clone(), clock, Arc::new(InProcessBus::default()), key).map_err(anyhow::Error::msg)?;
+    let workers = cityos_http::spawn_workers(&app);
     let listener =
         tokio::net::TcpListener::bind(&cfg.server.listen).await.with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
     tracing::info!(%url, backend = db.backend().name(), "CityOS is listening");
     after_bind(&url);
-    let router = cityos_http::router(app);
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
-    tracing::info!("in-flight requests finished; stopping workers");
-    let _ = stop_tx.send(true);
+    let router = cityos_http::router(app.clone());
+    let stopping = app.clone();
+    let signal = async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        // Close event streams and stop workers so open connections can end.
+        stopping.begin_shutdown();
+    };
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(signal).await?;
+    tracing::info!("in-flight requests finished");
     for w in workers {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(10), w).await;
     }

@@ -122,6 +122,7 @@ fn load_config(cli: &Cli) -> Result<Config> {
     if cli.json_logs {
         cfg.server.json_logs = true;
     }
+    cityos_http::calendar_from(&cfg).map_err(anyhow::Error::msg)?;
     Ok(cfg)
 }
 

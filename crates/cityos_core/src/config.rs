@@ -58,6 +58,10 @@ pub struct Config {
     pub security: SecurityConfig,
     /// Outgoing e-mail and SMS.
     pub notify: NotifyConfig,
+    /// `[calendar]`: public-holiday rules for working-day deadlines, in the
+    /// shape of `cityos_calendar::HolidayRules` (checked at start-up).
+    /// Default: Vietnam's Labour Code holidays with days off in lieu.
+    pub calendar: Option<toml::Table>,
 }
 
 /// `[server]`

@@ -63,6 +63,7 @@ async fn stream(
     // Subscribe before replaying so nothing falls between the two.
     let mut live = app.bus.subscribe();
     let db = app.db.clone();
+    let mut stopping = app.stopping();
     let s = async_stream(move |tx| async move {
         let mut sent = last;
         loop {
@@ -84,7 +85,11 @@ async fn stream(
             }
         }
         loop {
-            match live.recv().await {
+            let next = tokio::select! {
+                ev = live.recv() => ev,
+                _ = stopping.wait_for(|s| *s) => return,
+            };
+            match next {
                 Ok(ev) if ev.seq > sent => {
                     sent = ev.seq;
                     if visible(&caller, &ev) && tx.send(Ok(sse(&ev))).await.is_err() {

@@ -12,12 +12,14 @@
 //! [`cityos_api::ErrorFormat`] registered for the request's path family.
 
 mod auth;
+mod calendar;
 mod docs;
 mod events;
 mod metrics_layer;
 mod ratelimit;
 mod workers;
 
+pub use calendar::calendar_from;
 pub use workers::spawn_workers;
 
 use axum::extract::State;
@@ -53,17 +55,37 @@ pub struct App {
     pub bus: Arc<dyn EventBus>,
     /// Key that signs audit seals.
     pub seal_key: Arc<Vec<u8>>,
+    /// Public holidays for working-day deadlines.
+    pub calendar: Arc<cityos_calendar::HolidayCalendar>,
     /// Rate limiter for anonymous callers.
     pub(crate) limiter: Arc<ratelimit::Limiter>,
+    /// Turns true when the server starts shutting down: long-lived streams
+    /// and workers end, so in-flight requests can finish.
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl App {
     /// Assembles the shared services.
-    #[must_use]
-    pub fn new(config: Config, db: Db, clock: SharedClock, bus: Arc<dyn EventBus>, seal_key: Vec<u8>) -> Self {
+    ///
+    /// # Errors
+    /// An invalid `[calendar]` section.
+    pub fn new(config: Config, db: Db, clock: SharedClock, bus: Arc<dyn EventBus>, seal_key: Vec<u8>) -> Result<Self, String> {
         let identity = Identity::new(db.clone(), clock.clone(), config.security.clone());
         let limiter = Arc::new(ratelimit::Limiter::new(config.security.public_rate_limit_per_minute));
-        Self { config: Arc::new(config), db, clock, identity, bus, seal_key: Arc::new(seal_key), limiter }
+        let calendar = Arc::new(calendar_from(&config)?);
+        let stopping = Arc::new(tokio::sync::watch::channel(false).0);
+        Ok(Self { config: Arc::new(config), db, clock, identity, bus, seal_key: Arc::new(seal_key), calendar, limiter, stopping })
+    }
+
+    /// Starts shutting down: event streams close and workers stop.
+    pub fn begin_shutdown(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// A receiver that turns true when shutdown begins.
+    #[must_use]
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stopping.subscribe()
     }
 }
 
@@ -90,7 +112,11 @@ pub fn api_routes(app: &App) -> OpenApiRouter {
         cookie_secure: app.config.cookie_secure(),
     });
     let audit = cityos_audit::routes::router(cityos_audit::routes::AuditRoutes { db: app.db.clone(), clock: app.clock.clone() });
-    OpenApiRouter::with_openapi(docs::base_document()).merge(identity).merge(audit).merge(events::router(app.clone()))
+    OpenApiRouter::with_openapi(docs::base_document())
+        .merge(identity)
+        .merge(audit)
+        .merge(events::router(app.clone()))
+        .merge(calendar::router(app.clone()))
 }
 
 /// The whole HTTP application.

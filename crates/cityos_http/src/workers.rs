@@ -6,11 +6,11 @@ use crate::App;
 use cityos_events::Dispatcher;
 use cityos_notify::Notifier;
 use std::time::Duration;
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// Starts the workers; they finish when `shutdown` turns true.
-pub fn spawn_workers(app: &App, shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+/// Starts the workers; they finish when [`App::begin_shutdown`] is called.
+pub fn spawn_workers(app: &App) -> Vec<JoinHandle<()>> {
+    let shutdown = &app.stopping();
     let mut handles = Vec::new();
     let dispatcher = Dispatcher::new(app.db.clone(), app.bus.clone(), app.clock.clone());
     handles.push(tokio::spawn(dispatcher.run(Duration::from_millis(200), shutdown.clone())));

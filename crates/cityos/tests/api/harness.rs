@@ -17,7 +17,6 @@ pub struct TestApp {
     pub app: App,
     pub clock: ManualClock,
     tdb: TestDb,
-    stop: tokio::sync::watch::Sender<bool>,
 }
 
 pub const SEAL_KEY: &[u8] = b"test-seal-key";
@@ -37,23 +36,22 @@ impl TestApp {
         configure(&mut cfg);
         let clock = ManualClock::new(SystemClock.now());
         let shared: SharedClock = Arc::new(clock.clone());
-        let app = App::new(cfg, tdb.db.clone(), shared, Arc::new(InProcessBus::default()), SEAL_KEY.to_vec());
+        let app = App::new(cfg, tdb.db.clone(), shared, Arc::new(InProcessBus::default()), SEAL_KEY.to_vec()).expect("app");
         cityos::demo::seed(&app.identity).await.expect("seed demo");
-        let (stop, rx) = tokio::sync::watch::channel(false);
-        let _workers = cityos_http::spawn_workers(&app, &rx);
+        let _workers = cityos_http::spawn_workers(&app);
+        let mut rx = app.stopping();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let router = cityos_http::router(app.clone());
-        let mut rx2 = rx.clone();
         tokio::spawn(async move {
             let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(async move {
-                    let _ = rx2.wait_for(|s| *s).await;
+                    let _ = rx.wait_for(|s| *s).await;
                 })
                 .await;
         });
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { url: format!("http://{addr}"), http, app, clock, tdb, stop }
+        Self { url: format!("http://{addr}"), http, app, clock, tdb }
     }
 
     pub fn db(&self) -> &cityos_store::Db {
@@ -61,7 +59,7 @@ impl TestApp {
     }
 
     pub async fn cleanup(self) {
-        let _ = self.stop.send(true);
+        self.app.begin_shutdown();
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         self.tdb.cleanup().await;
     }

@@ -165,3 +165,18 @@ async fn cookie_sessions_need_the_csrf_token_for_writes() {
     assert_eq!(t.http.get(format!("{}/api/auth/me", t.url)).header("cookie", &session).send().await.unwrap().status(), 401);
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn deadlines_count_working_days_across_tet() {
+    let t = TestApp::spawn().await;
+    let h: Value = t.get("/api/calendar/holidays?year=2026", None).await.json().await.unwrap();
+    let dates: Vec<&str> = h["items"].as_array().unwrap().iter().map(|d| d["date"].as_str().unwrap()).collect();
+    assert!(dates.contains(&"2026-02-17"), "Tết 2026: {dates:?}");
+    assert!(dates.contains(&"2026-09-02"));
+    // Received Friday 13/02/2026 afternoon (local); Tết closes 16–20/02; 1 working day → Monday 23/02.
+    let d: Value = t.get("/api/calendar/deadline?from=2026-02-13T08:00:00Z&working_days=1", None).await.json().await.unwrap();
+    assert_eq!(d["deadline_local_date"], "2026-02-23");
+    assert_eq!(d["deadline"], "2026-02-23T16:59:59Z");
+    assert_problem(t.get("/api/calendar/deadline?working_days=99999", None).await, 422, "invalid_input").await;
+    t.cleanup().await;
+}

@@ -255,3 +255,27 @@ async fn configuration_errors_name_the_key_and_secrets_stay_hidden() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml"));
     site.cleanup().await;
 }
+
+#[tokio::test]
+async fn sigterm_closes_event_streams_and_exits_cleanly() {
+    let site = Site::new().await;
+    let mut server = start(&site).await;
+    // A long-lived connection must not keep the server from stopping.
+    let stream = reqwest::Client::new().get(format!("{}/api/events", server.url)).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let mut exited = None;
+    for _ in 0..100 {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = exited.expect("the server stops within 10 s of SIGTERM");
+    assert!(status.success(), "{status}");
+    // The stream ended rather than hanging.
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.bytes()).await.expect("the stream closed instead of hanging");
+    site.cleanup().await;
+}
