@@ -22,10 +22,11 @@ use sqlx::{AnyConnection, Row as _};
 use std::borrow::Cow;
 
 /// This crate's tables.
-pub const MIGRATIONS: &[ModuleMigration] = &[ModuleMigration {
-    version: 20_261_127_000_300,
-    description: "audit log",
-    sqlite: "CREATE TABLE audit_log (
+pub const MIGRATIONS: &[ModuleMigration] =
+    &[ModuleMigration { version: 20_261_127_000_300, description: "audit log", sqlite: AUDIT_SQL, postgres: AUDIT_SQL }];
+
+/// The same SQL serves both backends.
+const AUDIT_SQL: &str = "CREATE TABLE audit_log (
         seq BIGINT PRIMARY KEY,
         at BIGINT NOT NULL,
         actor TEXT NOT NULL,
@@ -47,31 +48,7 @@ pub const MIGRATIONS: &[ModuleMigration] = &[ModuleMigration {
         last_hash TEXT NOT NULL,
         signature TEXT NOT NULL,
         sealed_at BIGINT NOT NULL
-    );",
-    postgres: "CREATE TABLE audit_log (
-        seq BIGINT PRIMARY KEY,
-        at BIGINT NOT NULL,
-        actor TEXT NOT NULL,
-        action TEXT NOT NULL,
-        object TEXT NOT NULL,
-        purpose TEXT,
-        outcome TEXT NOT NULL,
-        request_id TEXT,
-        row_count BIGINT,
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL
-    );
-    CREATE INDEX audit_actor ON audit_log (actor, seq);
-    CREATE INDEX audit_object ON audit_log (object, seq);
-    CREATE INDEX audit_at ON audit_log (at);
-    CREATE TABLE audit_seals (
-        seq_to BIGINT PRIMARY KEY,
-        seq_from BIGINT NOT NULL,
-        last_hash TEXT NOT NULL,
-        signature TEXT NOT NULL,
-        sealed_at BIGINT NOT NULL
-    );",
-}];
+    );";
 
 /// The hash before the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -16,38 +16,31 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
+/// The outbox's columns after its key, shared by both backends.
+macro_rules! outbox_columns {
+    () => {
+        "
+        id TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        type TEXT NOT NULL,
+        subject TEXT,
+        time BIGINT NOT NULL,
+        agency TEXT,
+        jurisdiction TEXT,
+        classification TEXT NOT NULL,
+        data TEXT NOT NULL,
+        dispatched_at BIGINT
+    );
+    CREATE INDEX outbox_pending ON outbox (seq) WHERE dispatched_at IS NULL;"
+    };
+}
+
 /// This crate's tables.
 pub const MIGRATIONS: &[ModuleMigration] = &[ModuleMigration {
     version: 20_261_127_000_200,
     description: "event outbox",
-    sqlite: "CREATE TABLE outbox (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        id TEXT NOT NULL UNIQUE,
-        source TEXT NOT NULL,
-        type TEXT NOT NULL,
-        subject TEXT,
-        time BIGINT NOT NULL,
-        agency TEXT,
-        jurisdiction TEXT,
-        classification TEXT NOT NULL,
-        data TEXT NOT NULL,
-        dispatched_at BIGINT
-    );
-    CREATE INDEX outbox_pending ON outbox (seq) WHERE dispatched_at IS NULL;",
-    postgres: "CREATE TABLE outbox (
-        seq BIGSERIAL PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        source TEXT NOT NULL,
-        type TEXT NOT NULL,
-        subject TEXT,
-        time BIGINT NOT NULL,
-        agency TEXT,
-        jurisdiction TEXT,
-        classification TEXT NOT NULL,
-        data TEXT NOT NULL,
-        dispatched_at BIGINT
-    );
-    CREATE INDEX outbox_pending ON outbox (seq) WHERE dispatched_at IS NULL;",
+    sqlite: concat!("CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,", outbox_columns!()),
+    postgres: concat!("CREATE TABLE outbox (seq BIGSERIAL PRIMARY KEY,", outbox_columns!()),
 }];
 
 /// A CloudEvents 1.0 event (JSON format) with CityOS's extensions.

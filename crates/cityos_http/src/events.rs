@@ -65,25 +65,7 @@ async fn stream(
     let db = app.db.clone();
     let mut stopping = app.stopping();
     let s = async_stream(move |tx| async move {
-        let mut sent = last;
-        loop {
-            let batch = match events_after(&db, sent, 500).await {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::warn!(error = %e, "event replay failed");
-                    return;
-                }
-            };
-            if batch.is_empty() {
-                break;
-            }
-            for ev in batch {
-                sent = ev.seq;
-                if visible(&caller, &ev) && tx.send(Ok(sse(&ev))).await.is_err() {
-                    return;
-                }
-            }
-        }
+        let Some(mut sent) = replay(&db, &caller, &tx, last).await else { return };
         loop {
             let next = tokio::select! {
                 ev = live.recv() => ev,
@@ -98,24 +80,44 @@ async fn stream(
                 }
                 Ok(_) => {}
                 Err(RecvError::Lagged(_)) => {
-                    // Catch up from the outbox.
-                    while let Ok(batch) = events_after(&db, sent, 500).await {
-                        if batch.is_empty() {
-                            break;
-                        }
-                        for ev in batch {
-                            sent = ev.seq;
-                            if visible(&caller, &ev) && tx.send(Ok(sse(&ev))).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
+                    // Too slow for the live feed: catch up from the outbox.
+                    let Some(caught_up) = replay(&db, &caller, &tx, sent).await else { return };
+                    sent = caught_up;
                 }
                 Err(RecvError::Closed) => return,
             }
         }
     });
     Ok(Sse::new(s).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Sends every visible committed event after `after`; returns the last
+/// position read, or `None` when the client has gone or the database failed.
+async fn replay(
+    db: &cityos_store::Db,
+    caller: &Caller,
+    tx: &tokio::sync::mpsc::Sender<Result<Event, Infallible>>,
+    after: i64,
+) -> Option<i64> {
+    let mut sent = after;
+    loop {
+        let batch = match events_after(db, sent, 500).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, "event replay failed");
+                return None;
+            }
+        };
+        if batch.is_empty() {
+            return Some(sent);
+        }
+        for ev in batch {
+            sent = ev.seq;
+            if visible(caller, &ev) && tx.send(Ok(sse(&ev))).await.is_err() {
+                return None;
+            }
+        }
+    }
 }
 
 /// A stream fed by a task through a bounded channel.
@@ -127,4 +129,46 @@ where
     let (tx, rx) = tokio::sync::mpsc::channel(64);
     tokio::spawn(f(tx));
     tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cityos_api::{ResolvedGrant, Role, Scope};
+    use cityos_events::CloudEvent;
+
+    fn event(classification: Classification, agency: Option<&str>) -> StoredEvent {
+        let clock: cityos_core::SharedClock = std::sync::Arc::new(cityos_core::SystemClock);
+        StoredEvent {
+            seq: 1,
+            event: CloudEvent::new(&clock, "/t", "t", classification, serde_json::json!({})).agency(agency.map(Into::into)),
+        }
+    }
+
+    fn staff_of(agency: &str) -> Caller {
+        Caller {
+            principal: Principal::Staff { user_id: "u".into(), username: "u".into(), agency: Some(agency.into()), api_key_id: None },
+            grants: vec![ResolvedGrant {
+                role: Role::Staff,
+                scope: Scope::Agency(agency.into()),
+                agencies: Some([agency.to_string()].into()),
+                jurisdictions: Some(Default::default()),
+            }],
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn restricted_events_reach_only_the_owning_agency() {
+        let restricted = event(Classification::Restricted, Some("SO-YT"));
+        assert!(visible(&staff_of("SO-YT"), &restricted));
+        assert!(!visible(&staff_of("SO-XD"), &restricted), "another agency's restricted event");
+        assert!(!visible(&Caller::default(), &restricted));
+        let personal = event(Classification::Personal, Some("SO-YT"));
+        assert!(!visible(&staff_of("SO-XD"), &personal));
+        let internal = event(Classification::Internal, Some("SO-YT"));
+        assert!(visible(&staff_of("SO-XD"), &internal));
+        assert!(!visible(&Caller { principal: Principal::Citizen { citizen_id: "c".into() }, ..Caller::default() }, &internal));
+        assert!(visible(&Caller::default(), &event(Classification::Public, None)));
+    }
 }

@@ -69,6 +69,15 @@ fn valid_username(u: &str) -> bool {
     (3..=64).contains(&u.len()) && u.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
 }
 
+/// A grant's scope from its stored kind and code.
+pub(crate) fn stored_scope(kind: &str, code: Option<String>) -> Scope {
+    match (kind, code) {
+        ("agency", Some(c)) => Scope::Agency(c),
+        ("jurisdiction", Some(c)) => Scope::Jurisdiction(c),
+        _ => Scope::City,
+    }
+}
+
 fn scope_parts(scope: &Scope) -> (&'static str, Option<&str>) {
     match scope {
         Scope::City => ("city", None),
@@ -340,12 +349,7 @@ impl Identity {
         let mut out = Vec::new();
         for g in rows {
             let Some(role) = Role::parse(&g.try_get::<String, _>("role")?) else { continue };
-            let code: Option<String> = g.try_get("scope_code")?;
-            let scope = match (g.try_get::<String, _>("scope_kind")?.as_str(), code) {
-                ("agency", Some(c)) => Scope::Agency(c),
-                ("jurisdiction", Some(c)) => Scope::Jurisdiction(c),
-                _ => Scope::City,
-            };
+            let scope = stored_scope(&g.try_get::<String, _>("scope_kind")?, g.try_get("scope_code")?);
             out.push(Grant { id: g.try_get("id")?, role, scope });
         }
         Ok(out)

@@ -382,12 +382,7 @@ impl Identity {
             .await?
         {
             let Some(role) = Role::parse(&g.try_get::<String, _>("role")?) else { continue };
-            let code: Option<String> = g.try_get("scope_code")?;
-            let scope = match (g.try_get::<String, _>("scope_kind")?.as_str(), code) {
-                ("agency", Some(c)) => Scope::Agency(c),
-                ("jurisdiction", Some(c)) => Scope::Jurisdiction(c),
-                _ => Scope::City,
-            };
+            let scope = crate::accounts::stored_scope(&g.try_get::<String, _>("scope_kind")?, g.try_get("scope_code")?);
             let (agencies, jurisdictions) = match &scope {
                 Scope::City => (None, None),
                 Scope::Agency(c) => (Some(trees.agency_subtree(c)), Some(Default::default())),

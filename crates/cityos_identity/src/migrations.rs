@@ -3,29 +3,10 @@
 
 use cityos_store::ModuleMigration;
 
-/// Identity's migrations (versions 20261127000400..).
-pub const MIGRATIONS: &[ModuleMigration] = &[
-    ModuleMigration {
-        version: 20_261_127_000_400,
-        description: "jurisdictions and agencies",
-        sqlite: "
-        CREATE TABLE jurisdictions (
-            rid INTEGER PRIMARY KEY AUTOINCREMENT,
-            code TEXT NOT NULL UNIQUE,
-            name TEXT NOT NULL,
-            name_folded TEXT NOT NULL,
-            division_type TEXT NOT NULL,
-            level BIGINT NOT NULL,
-            parent_code TEXT,
-            valid_from TEXT NOT NULL,
-            valid_to TEXT,
-            lat DOUBLE PRECISION,
-            lon DOUBLE PRECISION,
-            area_km2 DOUBLE PRECISION,
-            geometry TEXT,
-            boundary_source TEXT NOT NULL DEFAULT 'none'
-        );
-        CREATE VIRTUAL TABLE jurisdictions_rtree USING rtree(rid, minx, maxx, miny, maxy);
+/// Former units and agencies: the same on both backends.
+macro_rules! legacy_and_agencies {
+    () => {
+        "
         CREATE TABLE legacy_units (
             code TEXT PRIMARY KEY,
             name TEXT NOT NULL,
@@ -48,8 +29,38 @@ pub const MIGRATIONS: &[ModuleMigration] = &[
             parent_code TEXT REFERENCES agencies(code),
             jurisdiction_code TEXT,
             created_at BIGINT NOT NULL
-        );",
-        postgres: "
+        );"
+    };
+}
+
+/// Identity's migrations (versions 20261127000400..).
+pub const MIGRATIONS: &[ModuleMigration] = &[
+    ModuleMigration {
+        version: 20_261_127_000_400,
+        description: "jurisdictions and agencies",
+        sqlite: concat!(
+            "
+        CREATE TABLE jurisdictions (
+            rid INTEGER PRIMARY KEY AUTOINCREMENT,
+            code TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            name_folded TEXT NOT NULL,
+            division_type TEXT NOT NULL,
+            level BIGINT NOT NULL,
+            parent_code TEXT,
+            valid_from TEXT NOT NULL,
+            valid_to TEXT,
+            lat DOUBLE PRECISION,
+            lon DOUBLE PRECISION,
+            area_km2 DOUBLE PRECISION,
+            geometry TEXT,
+            boundary_source TEXT NOT NULL DEFAULT 'none'
+        );
+        CREATE VIRTUAL TABLE jurisdictions_rtree USING rtree(rid, minx, maxx, miny, maxy);",
+            legacy_and_agencies!()
+        ),
+        postgres: concat!(
+            "
         CREATE EXTENSION IF NOT EXISTS postgis;
         CREATE TABLE jurisdictions (
             rid BIGSERIAL PRIMARY KEY,
@@ -68,30 +79,9 @@ pub const MIGRATIONS: &[ModuleMigration] = &[
             boundary_source TEXT NOT NULL DEFAULT 'none',
             geom geometry(Geometry, 4326)
         );
-        CREATE INDEX jurisdictions_geom ON jurisdictions USING GIST (geom);
-        CREATE TABLE legacy_units (
-            code TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            name_folded TEXT NOT NULL,
-            district_code TEXT NOT NULL,
-            district_name TEXT NOT NULL,
-            province_code TEXT NOT NULL,
-            province_name TEXT NOT NULL,
-            lat DOUBLE PRECISION,
-            lon DOUBLE PRECISION,
-            new_codes TEXT NOT NULL,
-            default_new_code TEXT NOT NULL,
-            valid_to TEXT NOT NULL
-        );
-        CREATE TABLE agencies (
-            code TEXT PRIMARY KEY,
-            name_vi TEXT NOT NULL,
-            name_en TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            parent_code TEXT REFERENCES agencies(code),
-            jurisdiction_code TEXT,
-            created_at BIGINT NOT NULL
-        );",
+        CREATE INDEX jurisdictions_geom ON jurisdictions USING GIST (geom);",
+            legacy_and_agencies!()
+        ),
     },
     ModuleMigration {
         version: 20_261_127_000_410,
