@@ -16,6 +16,9 @@ const PASSWORD = process.env.CITYOS_E2E_PASSWORD ?? 'operator-demo-2025';
 /** The demo admin's TOTP secret, as printed by `cityos demo`; the admin test is skipped without it. */
 const ADMIN_TOTP_SECRET = process.env.CITYOS_E2E_ADMIN_TOTP_SECRET ?? '';
 const ADMIN_PASSWORD = process.env.CITYOS_E2E_ADMIN_PASSWORD ?? 'admin-demo-2025';
+/** The demo auditor's TOTP secret (optional): the auditor test is skipped without it. */
+const AUDITOR_TOTP_SECRET = process.env.CITYOS_E2E_AUDITOR_TOTP_SECRET ?? '';
+const AUDITOR_PASSWORD = process.env.CITYOS_E2E_AUDITOR_PASSWORD ?? 'auditor-demo-2025';
 const SHOTS = process.env.CITYOS_SCREENSHOTS ?? fileURLToPath(new URL('../../target/screenshots/', import.meta.url));
 
 mkdirSync(SHOTS, { recursive: true });
@@ -61,6 +64,25 @@ async function signIn(page: Page): Promise<void> {
   await page.getByLabel('Tên đăng nhập').fill(USERNAME);
   await page.getByLabel('Mật khẩu').fill(PASSWORD);
   await page.getByRole('button', { name: 'Đăng nhập' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Tổng quan' })).toBeVisible();
+}
+
+/** Signs in with password and one-time code (roles that require two-factor sign-in). */
+async function signInWithTotp(page: Page, username: string, password: string, secret: string): Promise<void> {
+  await page.goto('/');
+  await page.getByLabel('Tên đăng nhập').fill(username);
+  await page.getByLabel('Mật khẩu').fill(password);
+  await page.getByRole('button', { name: 'Đăng nhập' }).click();
+  const code = page.getByLabel('Mã xác thực một lần');
+  await expect(code).toBeVisible();
+  await expect(code).toBeFocused();
+  await expect(code).toHaveAttribute('inputmode', 'numeric');
+  await expect(code).toHaveAttribute('autocomplete', 'one-time-code');
+  // A code is accepted once per 30 s step: wait for a fresh step so a re-run does not collide.
+  const wait = 30_000 - (Date.now() % 30_000);
+  if (wait < 28_000) await page.waitForTimeout(wait + 500);
+  await code.fill(totp(secret, Date.now() / 1000));
+  await page.getByRole('button', { name: 'Xác nhận mã' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Tổng quan' })).toBeVisible();
 }
 
@@ -247,21 +269,7 @@ test('admin signs in with a one-time code and manages users and agencies', async
   test.skip(ADMIN_TOTP_SECRET === '', 'set CITYOS_E2E_ADMIN_TOTP_SECRET to the admin TOTP secret printed by `cityos demo`');
 
   await test.step('password, then one-time code', async () => {
-    await page.goto('/');
-    await page.getByLabel('Tên đăng nhập').fill('admin');
-    await page.getByLabel('Mật khẩu').fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Đăng nhập' }).click();
-    const code = page.getByLabel('Mã xác thực một lần');
-    await expect(code).toBeVisible();
-    await expect(code).toBeFocused();
-    await expect(code).toHaveAttribute('inputmode', 'numeric');
-    await expect(code).toHaveAttribute('autocomplete', 'one-time-code');
-    // A code is accepted once per 30 s step: wait for a fresh step so a re-run does not collide.
-    const wait = 30_000 - (Date.now() % 30_000);
-    if (wait < 28_000) await page.waitForTimeout(wait + 500);
-    await code.fill(totp(ADMIN_TOTP_SECRET, Date.now() / 1000));
-    await page.getByRole('button', { name: 'Xác nhận mã' }).click();
-    await expect(page.getByRole('heading', { level: 1, name: 'Tổng quan' })).toBeVisible();
+    await signInWithTotp(page, 'admin', ADMIN_PASSWORD, ADMIN_TOTP_SECRET);
   });
 
   const nav = page.getByRole('navigation', { name: 'Các phân hệ' });
@@ -328,4 +336,180 @@ test('admin signs in with a one-time code and manages users and agencies', async
     await expectAccessible(page, 'agencies page');
     await shot(page, 'admin-agencies');
   });
+
+  await test.step('audit log: filter by action, chained hashes', async () => {
+    await nav.getByRole('link', { name: 'Nhật ký kiểm toán' }).click();
+    await expect(page).toHaveURL(/#\/admin\/audit/);
+    await expect(page.getByRole('heading', { level: 1, name: 'Nhật ký kiểm toán' })).toBeFocused();
+    const note = page.getByRole('note');
+    await expect(note).toContainText('SHA-256');
+    await expect(note).toContainText('cityos audit verify');
+    const rows = page.locator('#audit-table tbody tr[data-seq]');
+    await expect(rows.first()).toBeVisible();
+    // Newest first: sequence numbers go down.
+    const seqs = (await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-seq'))))).slice(0, 10);
+    expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
+
+    await page.getByLabel('Thao tác', { exact: true }).fill('auth.login');
+    await page.getByRole('button', { name: 'Lọc', exact: true }).click();
+    await expect(rows.first()).toHaveAttribute('data-action', 'auth.login');
+    const actions = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-action')));
+    expect(actions.length).toBeGreaterThan(0);
+    expect(new Set(actions)).toEqual(new Set(['auth.login']));
+    // Outcome in words, not colour only; this sign-in of the admin is among the rows.
+    await expect(rows.first().locator('.outcome')).toHaveText(/Thành công|Bị từ chối/);
+    await expect(page.locator('#audit-table tbody tr[data-action="auth.login"] .outcome', { hasText: 'Thành công' }).first()).toBeVisible();
+    await expect(rows.first()).toContainText('Đăng nhập');
+
+    // Shortened hash; the full values are one click away and chain to the next-older record.
+    const first = rows.first();
+    const summary = first.locator('summary');
+    await expect(summary).toHaveAttribute('title', /^[0-9a-f]{64}$/);
+    await expect(summary.locator('code')).toHaveText(/^[0-9a-f]{8}…[0-9a-f]{4}$/);
+    await summary.click();
+    await expect(first.locator('.hash-full').first()).toHaveText(/^[0-9a-f]{64}$/);
+    await expectAccessible(page, 'audit log');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: `${SHOTS}/audit.png`, fullPage: false });
+
+    // Prefix filter and a time range in the future (no records).
+    await page.getByLabel('Thao tác', { exact: true }).fill('identity.*');
+    await page.getByRole('button', { name: 'Lọc', exact: true }).click();
+    await expect(page.locator('#audit-table tbody tr[data-action="identity.user.create"]').first()).toBeVisible();
+    const prefixed = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-action') ?? ''));
+    expect(prefixed.every((action) => action.startsWith('identity.'))).toBe(true);
+    await page.getByLabel('Từ thời điểm').fill('2099-01-01T00:00');
+    await page.getByRole('button', { name: 'Lọc', exact: true }).click();
+    await expect(page.locator('#audit-table tbody')).toContainText('Không có bản ghi nào');
+    // An end before the start is refused before asking the server.
+    await page.getByLabel('Đến trước thời điểm').fill('2098-01-01T00:00');
+    await page.getByRole('button', { name: 'Lọc', exact: true }).click();
+    await expect(page.locator('#audit-filter-error')).toContainText('phải sau');
+    await page.getByRole('button', { name: 'Xóa bộ lọc' }).click();
+    await expect(rows.first()).toBeVisible();
+    await expect(page.locator('#audit-filter-error')).toBeEmpty();
+  });
+});
+
+test('operator manages their account: API keys, password change refused', async ({ page, request }) => {
+  await signIn(page);
+  const suffix = Date.now().toString(36);
+  const keyName = `Cổng cảm biến e2e ${suffix}`;
+
+  await test.step('My account from the user menu', async () => {
+    await page.getByRole('banner').getByRole('link', { name: 'Tài khoản của tôi' }).click();
+    await expect(page).toHaveURL(/#\/account/);
+    await expect(page.getByRole('heading', { level: 1, name: 'Tài khoản của tôi' })).toBeFocused();
+    await expect(page).toHaveTitle(/Tài khoản của tôi/);
+    const facts = page.locator('#account-facts');
+    await expect(facts).toContainText(USERNAME);
+    await expect(facts).toContainText('Điều hành viên — Toàn thành phố');
+    await expect(facts.locator('[data-mfa]')).toHaveText('Chưa bật');
+    // Not an entry of the module navigation.
+    await expect(page.getByRole('navigation', { name: 'Các phân hệ' }).getByRole('link', { name: 'Tài khoản của tôi' })).toHaveCount(0);
+    await expectAccessible(page, 'my account');
+  });
+
+  let key = '';
+  await test.step('create an API key: shown once, read-only, and it works', async () => {
+    await page.getByLabel(/^Tên khóa/).fill(keyName);
+    await page.getByLabel(/^Số ngày hiệu lực/).fill('30');
+    await page.getByRole('button', { name: 'Tạo khóa', exact: true }).click();
+    await expect(page.getByRole('heading', { name: `Khóa API mới: ${keyName}` })).toBeFocused();
+    const field = page.getByLabel('Khóa API (chỉ đọc)');
+    await expect(field).toHaveAttribute('readonly', '');
+    key = await field.inputValue();
+    expect(key).toMatch(/^cok_/);
+    await expect(page.locator('.new-key')).toContainText('chỉ hiển thị một lần');
+    await expect(page.getByRole('button', { name: 'Sao chép khóa' })).toBeVisible();
+
+    const row = page.locator('#api-keys-table tbody tr', { has: page.getByRole('rowheader', { name: keyName }) });
+    await expect(row).toHaveAttribute('data-status', 'active');
+    await expect(row).toContainText('Đang hiệu lực');
+    // Expiry in dd/mm/yyyy HH:mm.
+    await expect(row.locator('td').nth(1).locator('time')).toHaveText(/^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}$/);
+
+    // The key signs API calls in as the operator.
+    const me = await request.get('/api/auth/me', { headers: { Authorization: `Bearer ${key}` } });
+    expect(me.status()).toBe(200);
+    expect(((await me.json()) as { username: string }).username).toBe(USERNAME);
+
+    await expectAccessible(page, 'my account with a new key');
+    await page.screenshot({ path: `${SHOTS}/account.png`, fullPage: true });
+
+    await page.getByRole('button', { name: 'Tôi đã lưu khóa, ẩn khóa' }).click();
+    await expect(page.getByLabel('Khóa API (chỉ đọc)')).toHaveCount(0);
+    await expect(page.getByText(key)).toHaveCount(0);
+  });
+
+  await test.step('revoke it, after a confirmation', async () => {
+    const row = page.locator('#api-keys-table tbody tr', { has: page.getByRole('rowheader', { name: keyName }) });
+    await row.getByRole('button', { name: `Thu hồi khóa ${keyName}` }).click();
+    const dialog = page.getByRole('dialog', { name: 'Thu hồi khóa API?' });
+    await expect(dialog).toBeVisible();
+    await expect(dialog).toContainText(keyName);
+    // Cancelling keeps the key.
+    await dialog.getByRole('button', { name: 'Hủy' }).click();
+    await expect(dialog).toBeHidden();
+    await expect(row).toHaveAttribute('data-status', 'active');
+
+    await row.getByRole('button', { name: `Thu hồi khóa ${keyName}` }).click();
+    await expect(dialog).toBeVisible();
+    await expectAccessible(page, 'revoke confirmation');
+    await dialog.getByRole('button', { name: 'Thu hồi khóa' }).click();
+    await expect(dialog).toBeHidden();
+    await expect(row).toHaveAttribute('data-status', 'revoked');
+    await expect(row).toContainText('Đã thu hồi');
+    await expect(row.getByRole('button')).toHaveCount(0);
+
+    const me = await request.get('/api/auth/me', { headers: { Authorization: `Bearer ${key}` } });
+    expect(me.status()).toBe(401);
+  });
+
+  await test.step('change password: a wrong current password is refused, the session stays', async () => {
+    // Checked in the browser first: the two new passwords must match.
+    await page.getByLabel('Mật khẩu hiện tại').fill(PASSWORD);
+    await page.getByLabel('Mật khẩu mới', { exact: true }).fill('Mat-khau-moi-2026');
+    await page.getByLabel('Nhập lại mật khẩu mới').fill('Mat-khau-moi-2027');
+    await page.getByRole('button', { name: 'Đổi mật khẩu' }).click();
+    await expect(page.locator('#account-password-error')).toContainText('không khớp');
+    await expect(page.getByLabel('Nhập lại mật khẩu mới')).toBeFocused();
+
+    await page.getByLabel('Mật khẩu hiện tại').fill(`${PASSWORD}-sai`);
+    await page.getByLabel('Nhập lại mật khẩu mới').fill('Mat-khau-moi-2026');
+    await page.getByRole('button', { name: 'Đổi mật khẩu' }).click();
+    const error = page.locator('#account-password-error');
+    await expect(error).toHaveAttribute('role', 'alert');
+    await expect(error).toHaveText('Mật khẩu hiện tại không đúng.');
+    await expect(page.getByLabel('Mật khẩu hiện tại')).toHaveAttribute('aria-invalid', 'true');
+    await expect(page.getByLabel('Mật khẩu hiện tại')).toBeFocused();
+    // Still signed in, still on the page.
+    await expect(page).toHaveURL(/#\/account/);
+    await expect(page.getByRole('banner')).toContainText('Đăng xuất');
+    expect((await page.request.get('/api/auth/me')).status()).toBe(200);
+    await expectAccessible(page, 'my account, password refused');
+  });
+
+  await test.step('in English', async () => {
+    await page.getByRole('button', { name: 'English' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'My account' })).toBeVisible();
+    await expect(page.getByRole('heading', { level: 2, name: 'API keys' })).toBeVisible();
+    await page.getByRole('button', { name: 'Tiếng Việt' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Tài khoản của tôi' })).toBeVisible();
+  });
+});
+
+test('auditor sees the admin section with only the audit log', async ({ page }) => {
+  test.skip(AUDITOR_TOTP_SECRET === '', 'set CITYOS_E2E_AUDITOR_TOTP_SECRET to the auditor TOTP secret printed by `cityos demo`');
+  await signInWithTotp(page, 'auditor', AUDITOR_PASSWORD, AUDITOR_TOTP_SECRET);
+  const nav = page.getByRole('navigation', { name: 'Các phân hệ' });
+  await expect(nav.getByText('Quản trị', { exact: true })).toBeVisible();
+  await expect(nav.locator('.nav-sublist a')).toHaveText(['Nhật ký kiểm toán']);
+  await nav.getByRole('link', { name: 'Nhật ký kiểm toán' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Nhật ký kiểm toán' })).toBeFocused();
+  await expect(page.locator('#audit-table tbody tr[data-seq]').first()).toBeVisible();
+  // Reading the log was itself recorded.
+  await page.getByLabel('Thao tác', { exact: true }).fill('audit.read');
+  await page.getByRole('button', { name: 'Lọc', exact: true }).click();
+  await expect(page.locator('#audit-table tbody tr[data-action="audit.read"]').first()).toContainText('(bạn)');
 });

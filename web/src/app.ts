@@ -3,13 +3,16 @@ import { ConsoleElement } from './components/base';
 import { announce, attachAnnouncer } from './announcer';
 import { describeError } from './api/errors';
 import { getLocale, setLocale, t, type Locale } from './i18n';
-import { href, navigate, parseHash, ROUTES, type Route, type RouteDef } from './router';
+import { href, navigate, navRoutes, parseHash, type Route, type RouteDef } from './router';
 import { session } from './session';
 import './pages/login-page';
 import './pages/home-page';
 import './pages/module-page';
 import './pages/users-page';
 import './pages/agencies-page';
+import './pages/account-page';
+import './pages/audit-page';
+import type { SignedOutDetail } from './pages/account-page';
 
 type BootState = 'loading' | 'ready' | 'failed';
 
@@ -153,8 +156,15 @@ export class CityosApp extends ConsoleElement {
     navigate('/login');
   }
 
+  /** A page ended the session on the server (password changed): show the sign-in page with its message. */
+  private onSignedOut(event: CustomEvent<SignedOutDetail>): void {
+    session.forget();
+    this.loginNotice = event.detail.notice;
+    navigate('/login');
+  }
+
   private visibleRoutes(): RouteDef[] {
-    return ROUTES.filter((route) => route.id !== 'login' && (route.roles.length === 0 || session.hasRole(...route.roles)));
+    return navRoutes(session.me?.grants.map((grant) => grant.role) ?? []);
   }
 
   override render(): TemplateResult {
@@ -190,6 +200,13 @@ export class CityosApp extends ConsoleElement {
                   <span class="user-display-name">${t('user.signedInAs', { name: me.display_name })}</span>
                   <span class="user-agency">${me.agency ? (locale === 'vi' ? me.agency.name_vi : me.agency.name_en) : t('user.noAgency')}</span>
                 </span>
+                <a
+                  class="button button-light"
+                  href=${href('/account')}
+                  data-action="account"
+                  aria-current=${this.route.def.id === 'account' ? 'page' : nothing}
+                  >${t('user.account')}</a
+                >
                 <button type="button" class="button button-light" data-action="logout" @click=${() => void this.logout()}>
                   ${t('user.logout')}
                 </button>
@@ -264,6 +281,10 @@ export class CityosApp extends ConsoleElement {
         return html`<cityos-users-page></cityos-users-page>`;
       case 'admin-agencies':
         return html`<cityos-agencies-page></cityos-agencies-page>`;
+      case 'admin-audit':
+        return html`<cityos-audit-page></cityos-audit-page>`;
+      case 'account':
+        return html`<cityos-account-page @cityos-signed-out=${(e: CustomEvent<SignedOutDetail>) => this.onSignedOut(e)}></cityos-account-page>`;
       default:
         return html`<div class="page">
           <h1 tabindex="-1">${t('notFound.title')}</h1>

@@ -15,6 +15,8 @@ export type RouteId =
   | 'forecast'
   | 'admin-users'
   | 'admin-agencies'
+  | 'admin-audit'
+  | 'account'
   | 'not-found';
 
 export interface RouteDef {
@@ -24,6 +26,8 @@ export interface RouteDef {
   label: MessageKey;
   /** Roles needed to see the page in the navigation (any of them); empty for every staff member. */
   roles: string[];
+  /** Reached from elsewhere (the user menu), not listed in the module navigation. */
+  hidden?: boolean;
 }
 
 export const ROUTES: RouteDef[] = [
@@ -36,8 +40,21 @@ export const ROUTES: RouteDef[] = [
   { id: 'forecast', path: '/forecast', label: 'nav.forecast', roles: [] },
   { id: 'admin-users', path: '/admin/users', label: 'nav.adminUsers', roles: ['admin', 'agency_admin'] },
   { id: 'admin-agencies', path: '/admin/agencies', label: 'nav.adminAgencies', roles: ['admin', 'agency_admin'] },
+  { id: 'admin-audit', path: '/admin/audit', label: 'nav.adminAudit', roles: ['admin', 'auditor'] },
+  { id: 'account', path: '/account', label: 'account.title', roles: [], hidden: true },
   { id: 'login', path: '/login', label: 'login.title', roles: [] },
 ];
+
+/**
+ * The routes listed in the module navigation for someone holding `roles`:
+ * not the sign-in page nor pages reached from elsewhere, and only pages one of
+ * whose roles they hold. Admin pages (`admin-…`) form the "Quản trị" group.
+ */
+export function navRoutes(roles: readonly string[]): RouteDef[] {
+  return ROUTES.filter(
+    (route) => route.id !== 'login' && !route.hidden && (route.roles.length === 0 || route.roles.some((role) => roles.includes(role))),
+  );
+}
 
 export interface Route {
   def: RouteDef;

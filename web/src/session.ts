@@ -34,10 +34,7 @@ class Session extends EventTarget {
 
   readonly api = new ApiClient({
     getCsrfToken: () => this.csrf,
-    onUnauthorized: (error) => {
-      this.clear();
-      this.dispatchEvent(new CustomEvent<ApiError>(UNAUTHORIZED_EVENT, { detail: error }));
-    },
+    onUnauthorized: (error) => this.expire(error),
   });
 
   get expiresAt(): string | null {
@@ -73,6 +70,21 @@ class Session extends EventTarget {
     } finally {
       this.clear();
     }
+  }
+
+  /**
+   * The server no longer knows this session (a 401): forget it and let the
+   * shell show the sign-in page. Calls that opt out of the client's own 401
+   * handling (a wrong current password is a 401 too) hand real expiries here.
+   */
+  expire(error: ApiError): void {
+    this.clear();
+    this.dispatchEvent(new CustomEvent<ApiError>(UNAUTHORIZED_EVENT, { detail: error }));
+  }
+
+  /** Forgets the session locally after the server has ended it (e.g. after a password change). */
+  forget(): void {
+    this.clear();
   }
 
   /** True when the user holds `role` with any scope. */

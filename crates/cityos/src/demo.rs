@@ -4,6 +4,7 @@
 
 use anyhow::Result;
 use cityos_api::{ApiError, Role, Scope};
+use cityos_core::Clock as _;
 use cityos_identity::{Agency, Identity, NewUser};
 use sqlx::Row as _;
 
@@ -174,4 +175,205 @@ pub fn print_banner(url: &str, logins: &[DemoLogin]) {
     println!();
     println!("  Demo passwords are public: change them (or use a fresh data directory) before any real use.");
     println!();
+}
+
+/// Gives every ward, commune and special zone a People's Committee agency
+/// (the unit 1022 routes to by default). Returns how many were added.
+async fn seed_ward_committees(identity: &Identity) -> Result<usize> {
+    let agencies = identity.agencies().await.map_err(api)?;
+    let mut added = 0;
+    for j in identity.jurisdictions().await.map_err(api)?.into_iter().filter(|j| j.level == 2) {
+        if agencies.iter().any(|a| a.jurisdiction_code.as_deref() == Some(j.code.as_str()) && a.kind == "ward_committee") {
+            continue;
+        }
+        let lower_type = match j.division_type.as_str() {
+            "đặc khu" => "đặc khu",
+            "xã" => "xã",
+            _ => "phường",
+        };
+        let place = j.name.strip_prefix(&format!("{} ", capitalise(lower_type))).unwrap_or(&j.name).to_string();
+        let a = Agency {
+            code: format!("UBND-{}", j.code),
+            name_vi: format!("Ủy ban nhân dân {lower_type} {place}"),
+            name_en: format!("People's Committee of {}", j.name),
+            kind: "ward_committee".into(),
+            parent_code: Some("UBND-TP".into()),
+            jurisdiction_code: Some(j.code.clone()),
+        };
+        identity.create_agency(None, &a).await.map_err(api)?;
+        added += 1;
+    }
+    Ok(added)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+/// Report texts per category: (category, description, street).
+const REPORTS: &[(&str, &str)] = &[
+    ("ROADS.POTHOLE", "Mặt đường có ổ gà lớn, xe máy dễ té ngã, nhất là buổi tối"),
+    ("ROADS.POTHOLE", "Đường bị lún sụp sau đợt mưa, nước đọng thành vũng sâu"),
+    ("ROADS.SIDEWALK", "Gạch vỉa hè bị bong tróc, người đi bộ phải đi xuống lòng đường"),
+    ("LIGHTING.OUT", "Cả dãy đèn đường không sáng mấy ngày nay, rất tối và mất an toàn"),
+    ("LIGHTING.OUT", "Đèn đường chập chờn, lúc sáng lúc tắt"),
+    ("DRAINAGE.FLOOD", "Mưa lớn là ngập sâu nửa bánh xe, nước rút rất chậm"),
+    ("DRAINAGE.FLOOD", "Triều cường gây ngập nước vào nhà dân trong hẻm"),
+    ("DRAINAGE.BLOCKED", "Hố ga mất nắp, rất nguy hiểm cho người đi đường"),
+    ("DRAINAGE.BLOCKED", "Cống nghẹt bốc mùi hôi, nước không thoát được"),
+    ("WASTE.DUMP", "Có người đổ xà bần và rác thải ra lề đường vào ban đêm"),
+    ("WASTE.COLLECT", "Ba ngày nay xe rác không đến thu gom, rác tồn đọng bốc mùi"),
+    ("TREES.FALLEN", "Cây xanh bị gãy nhánh lớn sau cơn mưa, đè lên vỉa hè"),
+    ("TREES.FALLEN", "Cây nghiêng nhiều, có nguy cơ ngã vào nhà dân"),
+    ("TRAFFIC.SIGNAL", "Đèn tín hiệu giao thông ở giao lộ bị hỏng, xe cộ lộn xộn"),
+    ("TRAFFIC.JAM", "Giờ cao điểm kẹt xe kéo dài, cần điều tiết giao thông"),
+    ("ORDER.ENCROACH", "Quán ăn lấn chiếm hết vỉa hè, đậu xe tràn xuống lòng đường"),
+    ("NOISE.LOUD", "Nhà bên cạnh hát karaoke ồn ào đến khuya"),
+    ("CONSTRUCTION.ILLEGAL", "Công trình đang xây dựng lấn ra hẻm, nghi sai phép"),
+    ("WATER.OUTAGE", "Khu vực bị mất nước từ sáng, chưa có thông báo"),
+    ("WATER.LEAK", "Ống nước bị vỡ, nước xịt lên mặt đường"),
+    ("POWER.OUTAGE", "Mất điện cả khu phố từ chiều chưa có lại"),
+    ("POWER.WIRE", "Dây điện bị võng thấp sát đầu người đi đường"),
+    ("ADMIN.DELAY", "Hồ sơ cấp giấy phép nộp đã quá hẹn nhưng chưa có kết quả"),
+];
+
+const STREETS: &[&str] = &[
+    "Nguyễn Huệ",
+    "Lê Lợi",
+    "Điện Biên Phủ",
+    "Cách Mạng Tháng Tám",
+    "Võ Văn Tần",
+    "Nguyễn Thị Minh Khai",
+    "Trần Hưng Đạo",
+    "Hai Bà Trưng",
+    "Pasteur",
+    "Lý Thường Kiệt",
+    "Nguyễn Văn Cừ",
+    "Phan Đăng Lưu",
+    "Quang Trung",
+    "Lê Văn Sỹ",
+    "Âu Cơ",
+    "Kinh Dương Vương",
+    "Huỳnh Tấn Phát",
+    "Phạm Văn Đồng",
+    "Võ Văn Ngân",
+    "Đại lộ Bình Dương",
+    "Thùy Vân",
+    "Lê Hồng Phong",
+];
+
+/// A few hundred realistic reports across wards in every state, filed over
+/// the last 45 days with a moving clock, then handled like a real unit would.
+async fn seed_reports(
+    db: &cityos_store::Db,
+    identity: &Identity,
+    calendar: std::sync::Arc<cityos_calendar::HolidayCalendar>,
+    n: usize,
+) -> Result<usize> {
+    use cityos_feedback::{Feedback, NewReport, Reporter, Status, Transition};
+    use rand::{Rng, SeedableRng};
+    let existing: i64 = sqlx::query("SELECT COUNT(*) AS n FROM reports").fetch_one(db.reader()).await?.try_get("n")?;
+    if existing > 0 {
+        return Ok(0);
+    }
+    let start = cityos_core::SystemClock.now() - chrono::Duration::days(45);
+    let clock = cityos_core::ManualClock::new(start);
+    let shared: cityos_core::SharedClock = std::sync::Arc::new(clock.clone());
+    let fb = Feedback::new(db.clone(), shared, calendar, identity.clone(), "http://127.0.0.1:8080");
+    let wards: Vec<cityos_identity::Jurisdiction> =
+        identity.jurisdictions().await.map_err(api)?.into_iter().filter(|j| j.level == 2 && j.lat.is_some()).collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1022);
+    let operator = system_operator();
+    let citizen = cityos_api::Caller::default();
+    let step = chrono::Duration::minutes(i64::try_from(45 * 24 * 60 / n.max(1)).unwrap_or(60));
+    for i in 0..n {
+        clock.advance(step);
+        let (cat, text) = REPORTS[rng.gen_range(0..REPORTS.len())];
+        let street = STREETS[rng.gen_range(0..STREETS.len())];
+        // Most reports come from the dense city core.
+        let ward = &wards[if rng.gen_bool(0.7) { rng.gen_range(0..wards.len().min(100)) } else { rng.gen_range(0..wards.len()) }];
+        let unclear = i % 17 == 0;
+        let new = NewReport {
+            channel: cityos_feedback::Channel::Web,
+            category_code: if i % 5 == 0 { None } else { Some(cat.into()) },
+            description: format!("{text} (đường {street})"),
+            lat: (!unclear).then(|| ward.lat.unwrap_or(10.77) + rng.gen_range(-0.0008..0.0008)),
+            lon: (!unclear).then(|| ward.lon.unwrap_or(106.70) + rng.gen_range(-0.0008..0.0008)),
+            address: Some(if unclear { format!("Đường {street}") } else { format!("Đường {street}, {}", ward.name) }),
+            reporter: Reporter { name: None, phone: None, email: None },
+            anonymous: rng.gen_bool(0.3),
+            external_id: None,
+            locale: Some("vi".into()),
+        };
+        let r = fb.create_report(&citizen, &new).await.map_err(|e| anyhow::anyhow!("{}", ApiError::from(e)))?;
+        if r.status != Status::Forwarded {
+            continue;
+        }
+        // Age decides how far a report has got; a few are left overdue on purpose.
+        let age_days = (n - i) * 45 / n;
+        let path: &[Status] = match (age_days, i % 11) {
+            (_, 0) => &[Status::Rejected],
+            (0..=2, _) => &[],
+            (3..=6, _) => &[Status::Acknowledged],
+            (7..=12, 1 | 2) => &[Status::Acknowledged],
+            (7..=12, _) => &[Status::Acknowledged, Status::InProgress],
+            (_, 3) => &[Status::Acknowledged, Status::InProgress, Status::Resolved, Status::Reopened],
+            (_, 4) => &[Status::Acknowledged],
+            _ => &[Status::Acknowledged, Status::InProgress, Status::Resolved],
+        };
+        for s in path {
+            clock.advance(chrono::Duration::hours(rng.gen_range(2..30)));
+            let text = match s {
+                Status::Resolved => Some(format!("Đơn vị đã khắc phục xong sự cố tại đường {street}. Cảm ơn người dân đã phản ánh.")),
+                Status::Rejected => {
+                    Some("Nội dung không thuộc phạm vi xử lý của đơn vị; đã hướng dẫn người dân liên hệ cơ quan có thẩm quyền.".into())
+                }
+                _ => None,
+            };
+            let change = Transition { status: *s, text, ..Transition::default() };
+            if *s == Status::Reopened {
+                // Reopening is the citizen's word; the demo records it as the call centre taking it by phone.
+                sqlx::query("UPDATE reports SET status = 'reopened' WHERE id = $1").bind(&r.id).execute(db.writer()).await?;
+                continue;
+            }
+            fb.transition(&operator, &r.id, &change).await.map_err(|e| anyhow::anyhow!("{}", ApiError::from(e)))?;
+        }
+        if path.last() == Some(&Status::Resolved) && rng.gen_bool(0.6) {
+            sqlx::query("UPDATE reports SET rating = $1 WHERE id = $2")
+                .bind(rng.gen_range(2_i64..=5))
+                .bind(&r.id)
+                .execute(db.writer())
+                .await?;
+        }
+    }
+    Ok(n)
+}
+
+fn system_operator() -> cityos_api::Caller {
+    cityos_api::Caller {
+        principal: cityos_api::Principal::Staff { user_id: "demo".into(), username: "demo".into(), agency: None, api_key_id: None },
+        grants: vec![cityos_api::ResolvedGrant { role: Role::Operator, scope: Scope::City, agencies: None, jurisdictions: None }],
+        request_id: None,
+    }
+}
+
+/// Seeds the 1022 part of the demo city.
+///
+/// # Errors
+/// Database failure.
+pub async fn seed_feedback(
+    db: &cityos_store::Db,
+    identity: &Identity,
+    calendar: std::sync::Arc<cityos_calendar::HolidayCalendar>,
+) -> Result<()> {
+    let committees = seed_ward_committees(identity).await?;
+    let fb =
+        cityos_feedback::Feedback::new(db.clone(), identity.clock().clone(), calendar.clone(), identity.clone(), "http://127.0.0.1:8080");
+    let cats = fb.seed_default_categories().await.map_err(|e| anyhow::anyhow!("{}", ApiError::from(e)))?;
+    let reports = seed_reports(db, identity, calendar, 300).await?;
+    if committees + cats + reports > 0 {
+        tracing::info!(committees, categories = cats, reports, "seeded the 1022 demo");
+    }
+    Ok(())
 }

@@ -16,8 +16,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Every module's migrations, applied as one history.
-pub const MIGRATIONS: &[&[ModuleMigration]] =
-    &[cityos_events::MIGRATIONS, cityos_audit::MIGRATIONS, cityos_identity::MIGRATIONS, cityos_notify::MIGRATIONS];
+pub const MIGRATIONS: &[&[ModuleMigration]] = &[
+    cityos_events::MIGRATIONS,
+    cityos_audit::MIGRATIONS,
+    cityos_identity::MIGRATIONS,
+    cityos_notify::MIGRATIONS,
+    cityos_feedback::MIGRATIONS,
+];
 
 /// Opens the database and applies pending migrations.
 ///

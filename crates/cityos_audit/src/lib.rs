@@ -251,7 +251,7 @@ fn exact_or_prefix(column: &str, v: &str) -> Filter {
 /// # Errors
 /// Database failure.
 pub async fn search(db: &Db, q: &AuditQuery, limit: i64, offset: i64) -> Result<(Vec<AuditEntry>, i64), AuditError> {
-    let schema = Schema { table: Cow::Borrowed("audit_log"), columns: Cow::Borrowed(AUDIT_COLUMNS) };
+    let schema = Schema { table: Cow::Borrowed("audit_log"), columns: Cow::Borrowed(AUDIT_COLUMNS), fulltext: None };
     let mut parts = Vec::new();
     if let Some(a) = &q.actor {
         parts.push(Filter::Cmp { column: "actor".into(), op: Op::Eq, value: Value::Text(a.clone()) });

@@ -57,6 +57,8 @@ pub struct App {
     pub seal_key: Arc<Vec<u8>>,
     /// Public holidays for working-day deadlines.
     pub calendar: Arc<cityos_calendar::HolidayCalendar>,
+    /// Citizen feedback (1022).
+    pub feedback: cityos_feedback::Feedback,
     /// Rate limiter for anonymous callers.
     pub(crate) limiter: Arc<ratelimit::Limiter>,
     /// Turns true when the server starts shutting down: long-lived streams
@@ -74,7 +76,9 @@ impl App {
         let limiter = Arc::new(ratelimit::Limiter::new(config.security.public_rate_limit_per_minute));
         let calendar = Arc::new(calendar_from(&config)?);
         let stopping = Arc::new(tokio::sync::watch::channel(false).0);
-        Ok(Self { config: Arc::new(config), db, clock, identity, bus, seal_key: Arc::new(seal_key), calendar, limiter, stopping })
+        let feedback =
+            cityos_feedback::Feedback::new(db.clone(), clock.clone(), calendar.clone(), identity.clone(), &config.server.public_url);
+        Ok(Self { config: Arc::new(config), db, clock, identity, bus, seal_key: Arc::new(seal_key), calendar, feedback, limiter, stopping })
     }
 
     /// Starts shutting down: event streams close and workers stop.
@@ -117,6 +121,7 @@ pub fn api_routes(app: &App) -> OpenApiRouter {
         .merge(audit)
         .merge(events::router(app.clone()))
         .merge(calendar::router(app.clone()))
+        .merge(cityos_feedback::routes::router(app.feedback.clone()))
 }
 
 /// The whole HTTP application.

@@ -1,5 +1,6 @@
 //! Background work of a serving process: the outbox dispatcher, the
-//! notification sender, audit sealing and expired-session cleanup. All stop
+//! notification sender, audit sealing, escalation of overdue reports and
+//! expired-session cleanup. All stop
 //! when the shutdown signal turns true.
 
 use crate::App;
@@ -26,11 +27,17 @@ pub fn spawn_workers(app: &App) -> Vec<JoinHandle<()>> {
     }
 
     let (db, clock, key, every) = (app.db.clone(), app.clock.clone(), app.seal_key.clone(), app.config.security.audit_seal_every);
+    let feedback = app.feedback.clone();
     let mut rx = shutdown.clone();
     handles.push(tokio::spawn(async move {
         loop {
             if let Err(e) = cityos_audit::seal(&db, &clock, &key, every).await {
                 tracing::warn!(error = %e, "audit sealing failed; will retry");
+            }
+            match feedback.escalate_overdue().await {
+                Ok(n) if n > 0 => tracing::info!(escalated = n, "overdue reports escalated"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "escalation failed; will retry"),
             }
             if let Err(e) = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
                 .bind(cityos_core::to_millis(clock.now()))

@@ -50,6 +50,10 @@ pub struct Schema {
     pub table: Cow<'static, str>,
     /// The whitelist.
     pub columns: Cow<'static, [Column]>,
+    /// The trusted SQL fragment for [`Filter::FullText`], with `{}` where the
+    /// bound query goes (e.g. an FTS5 `MATCH` or a PostgreSQL `@@`); `None`
+    /// when the table has no full-text index.
+    pub fulltext: Option<Cow<'static, str>>,
 }
 
 /// Comparison operators.
@@ -95,6 +99,9 @@ pub enum Filter {
     },
     /// `column IS NULL`
     IsNull(String),
+    /// Full-text match through the schema's index; the text must already be
+    /// a safe query for the backend (see `cityos_text::fts_query`/`pg_tsquery`).
+    FullText(String),
     /// All must hold.
     And(Vec<Filter>),
     /// Any must hold.
@@ -133,6 +140,9 @@ pub enum QueryError {
     /// A column name that is not in the whitelist.
     #[error("unknown field `{0}`")]
     UnknownColumn(String),
+    /// Full-text search on a table without a full-text index.
+    #[error("full-text search is not available here")]
+    NoFullText,
     /// A negative limit or offset.
     #[error("limit and offset must not be negative")]
     NegativePaging,
@@ -219,6 +229,13 @@ impl Builder<'_> {
                     self.bind(v.clone());
                 }
                 self.sql.push(')');
+            }
+            Filter::FullText(q) => {
+                let fragment = self.schema.fulltext.clone().ok_or(QueryError::NoFullText)?;
+                let (before, after) = fragment.split_once("{}").ok_or(QueryError::NoFullText)?;
+                self.sql.push_str(before);
+                self.bind(Value::Text(q.clone()));
+                self.sql.push_str(after);
             }
             Filter::IsNull(column) => {
                 let col = self.column(column)?.to_string();
@@ -326,7 +343,7 @@ mod tests {
     const COLS: &[Column] = &[Column::fixed("id"), Column::fixed("name"), Column::fixed("n")];
 
     fn schema() -> Schema {
-        Schema { table: Cow::Borrowed("things"), columns: Cow::Borrowed(COLS) }
+        Schema { table: Cow::Borrowed("things"), columns: Cow::Borrowed(COLS), fulltext: None }
     }
 
     #[test]

@@ -101,3 +101,33 @@ export interface WardProperties {
   label_lat?: number;
   [key: string]: unknown;
 }
+
+/** One of the caller's API keys (`GET /api/auth/api-keys`); the secret itself is never returned again. */
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+/** `POST /api/auth/api-keys` → 201: the key, shown once (`cok_…`). */
+export interface ApiKeyCreated {
+  id: string;
+  key: string;
+}
+
+/** One record of the hash-chained audit log (`GET /api/audit`, newest first). */
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  object: string;
+  purpose: string | null;
+  outcome: string;
+  request_id: string | null;
+  row_count: number | null;
+  prev_hash: string;
+  hash: string;
+}

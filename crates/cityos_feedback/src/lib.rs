@@ -1,0 +1,93 @@
+//! Citizen feedback ("1022"): one queue of reports from every channel, each
+//! with a tracking code; automatic category suggestion and routing by
+//! category × ward to the responsible unit; an "unclear jurisdiction" queue
+//! with its one-hour deadline; working-day deadlines from the shared holiday
+//! calendar; lifecycle with history; public answers with personal data
+//! removed; the citizen's confirmation and rating; diacritics-insensitive
+//! full-text search on both backends.
+//!
+//! Architecture invariant: every change to a report commits together with
+//! its history row, its audit record, its event and the notification to the
+//! citizen. Personal data (reporter name, phone, e-mail) never leaves through
+//! public views, events or the audit log.
+
+mod categories;
+mod defaults;
+mod migrations;
+pub mod model;
+mod reports;
+pub mod routes;
+
+pub use categories::{Category, NewCategory, NewRoute};
+pub use migrations::MIGRATIONS;
+pub use model::{Channel, Status};
+pub use reports::{mask_personal, NewReport, PublicReport, Report, ReportQuery, ReportUpdate, Reporter, Transition};
+
+use cityos_api::ApiError;
+use cityos_calendar::HolidayCalendar;
+use cityos_core::SharedClock;
+use cityos_identity::Identity;
+use cityos_store::{Db, StoreError};
+use std::sync::Arc;
+
+/// The feedback service: cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Feedback {
+    db: Db,
+    clock: SharedClock,
+    calendar: Arc<HolidayCalendar>,
+    identity: Identity,
+    public_url: String,
+}
+
+/// Errors of the feedback service.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedbackError {
+    /// Database failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Audit failure.
+    #[error(transparent)]
+    Audit(#[from] cityos_audit::AuditError),
+    /// Event failure.
+    #[error(transparent)]
+    Event(#[from] cityos_events::EventError),
+    /// Jurisdiction lookup failure.
+    #[error("jurisdictions: {0}")]
+    Identity(String),
+    /// Notification failure.
+    #[error("notification: {0}")]
+    Notify(String),
+    /// A refusal the caller should see.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+impl From<sqlx::Error> for FeedbackError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(StoreError::Sqlx(e))
+    }
+}
+
+impl From<FeedbackError> for ApiError {
+    fn from(e: FeedbackError) -> Self {
+        match e {
+            FeedbackError::Api(a) => a,
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl Feedback {
+    /// The service.
+    #[must_use]
+    pub fn new(db: Db, clock: SharedClock, calendar: Arc<HolidayCalendar>, identity: Identity, public_url: &str) -> Self {
+        Self { db, clock, calendar, identity, public_url: public_url.trim_end_matches('/').to_string() }
+    }
+
+    /// The database.
+    #[must_use]
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+}
