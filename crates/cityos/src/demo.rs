@@ -358,7 +358,8 @@ fn system_operator() -> cityos_api::Caller {
     }
 }
 
-/// Seeds the 1022 part of the demo city.
+/// Seeds the 1022 part of the demo city: a People's Committee for every
+/// ward, the default categories and `reports` demo reports.
 ///
 /// # Errors
 /// Database failure.
@@ -366,12 +367,13 @@ pub async fn seed_feedback(
     db: &cityos_store::Db,
     identity: &Identity,
     calendar: std::sync::Arc<cityos_calendar::HolidayCalendar>,
+    reports: usize,
 ) -> Result<()> {
     let committees = seed_ward_committees(identity).await?;
     let fb =
         cityos_feedback::Feedback::new(db.clone(), identity.clock().clone(), calendar.clone(), identity.clone(), "http://127.0.0.1:8080");
     let cats = fb.seed_default_categories().await.map_err(|e| anyhow::anyhow!("{}", ApiError::from(e)))?;
-    let reports = seed_reports(db, identity, calendar, 300).await?;
+    let reports = if reports > 0 { seed_reports(db, identity, calendar, reports).await? } else { 0 };
     if committees + cats + reports > 0 {
         tracing::info!(committees, categories = cats, reports, "seeded the 1022 demo");
     }

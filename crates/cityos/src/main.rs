@@ -177,7 +177,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let identity = cityos_identity::Identity::new(db.clone(), clock.clone(), cfg.security.clone());
             let logins = demo::seed(&identity).await?;
             let calendar = std::sync::Arc::new(cityos_http::calendar_from(&cfg).map_err(anyhow::Error::msg)?);
-            demo::seed_feedback(&db, &identity, calendar).await?;
+            demo::seed_feedback(&db, &identity, calendar, 300).await?;
             serve(cfg, db, clock, |url| demo::print_banner(url, &logins)).await?;
         }
         Command::Audit { command: AuditCommand::Verify } => {

@@ -10,6 +10,7 @@ mod harness;
 mod audit;
 mod citizens;
 mod events;
+mod feedback;
 mod identity;
 mod platform;
 mod process;
