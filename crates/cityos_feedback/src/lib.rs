@@ -13,6 +13,7 @@
 
 mod categories;
 mod defaults;
+pub mod insights;
 mod migrations;
 pub mod model;
 mod reports;

@@ -127,6 +127,10 @@ pub struct Report {
     pub rating_comment: Option<String>,
     /// The report this duplicates.
     pub duplicate_of: Option<String>,
+    /// Last changed.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// Media the reporter published with it (Open311 `media_url`).
+    pub media_url: Option<String>,
     /// History (on single-report reads).
     pub updates: Vec<ReportUpdate>,
 }
@@ -163,6 +167,12 @@ pub struct PublicReport {
     pub public_answer: Option<String>,
     /// Rating.
     pub rating: Option<i64>,
+    /// The unit handling it.
+    pub agency_code: Option<String>,
+    /// Last changed.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// Media the reporter published with it.
+    pub media_url: Option<String>,
     /// Public history.
     pub updates: Vec<ReportUpdate>,
 }
@@ -195,7 +205,7 @@ pub struct ReportQuery {
 
 const COLUMNS: &str = "id, tracking_code, channel, category_code, description, lat, lon, address, jurisdiction_code, agency_code, status, anonymous,
     reporter_name, reporter_phone, reporter_email, reporter_citizen_id, locale, received_at, forwarded_at, resolved_at, due_at, jurisdiction_due_at,
-    public_answer, rating, rating_comment, duplicate_of";
+    public_answer, rating, rating_comment, duplicate_of, updated_at, media_url";
 
 const QUEUE_COLUMNS: &[Column] = &[
     Column::fixed("id"),
@@ -224,6 +234,8 @@ const QUEUE_COLUMNS: &[Column] = &[
     Column::fixed("rating"),
     Column::fixed("rating_comment"),
     Column::fixed("duplicate_of"),
+    Column::fixed("updated_at"),
+    Column::fixed("media_url"),
 ];
 
 fn schema(backend: Backend) -> Schema {
@@ -275,6 +287,8 @@ fn decode(r: &sqlx::any::AnyRow, now: i64) -> Result<Row, sqlx::Error> {
             rating: r.try_get("rating")?,
             rating_comment: r.try_get("rating_comment")?,
             duplicate_of: r.try_get("duplicate_of")?,
+            updated_at: from_millis(r.try_get("updated_at")?),
+            media_url: r.try_get("media_url")?,
             updates: Vec::new(),
         },
         citizen_id: r.try_get("reporter_citizen_id")?,
@@ -369,6 +383,12 @@ impl Feedback {
     /// # Errors
     /// 422 for invalid input.
     pub async fn create_report(&self, caller: &Caller, new: &NewReport) -> Result<Report, FeedbackError> {
+        self.file_report(caller, new, None).await
+    }
+
+    /// [`Feedback::create_report`] with a link to media the reporter
+    /// published (Open311's `media_url`: an http(s) URL, checked by the caller).
+    pub(crate) async fn file_report(&self, caller: &Caller, new: &NewReport, media_url: Option<&str>) -> Result<Report, FeedbackError> {
         let description = cityos_text::nfc(new.description.trim());
         if description.chars().count() < 5 || description.chars().count() > 5000 {
             return Err(ApiError::invalid("description must be 5–5000 characters").into());
@@ -440,8 +460,8 @@ impl Feedback {
         }
         let rid: i64 = sqlx::query(
             "INSERT INTO reports (id, tracking_code, channel, external_id, category_code, description, search, lat, lon, address, jurisdiction_code, agency_code,
-               status, anonymous, reporter_citizen_id, reporter_name, reporter_phone, reporter_email, locale, received_at, forwarded_at, due_at, jurisdiction_due_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $20) RETURNING rid",
+               status, anonymous, reporter_citizen_id, reporter_name, reporter_phone, reporter_email, locale, received_at, forwarded_at, due_at, jurisdiction_due_at, updated_at, media_url)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $20, $24) RETURNING rid",
         )
         .bind(&id)
         .bind(&code)
@@ -466,6 +486,7 @@ impl Feedback {
         .bind(routed.then(|| to_millis(now)))
         .bind(to_millis(due))
         .bind((!routed).then(|| to_millis(now + chrono::Duration::hours(1))))
+        .bind(media_url)
         .fetch_one(&mut *tx)
         .await?
         .try_get("rid")?;
@@ -804,6 +825,16 @@ impl Feedback {
         self.history(&mut tx, &r.id, &caller.actor(), kind, Some(r.status), Some(to), agency.as_deref(), text, public).await?;
         let reporter = r.reporter.clone().unwrap_or_default();
         self.notify_reporter(&mut tx, &reporter, &row.locale, &r.tracking_code, "report_status_changed", Some(to)).await?;
+        // Reporters of merged duplicates follow the surviving report.
+        let merged = sqlx::query("SELECT tracking_code, reporter_phone, reporter_email, locale FROM reports WHERE duplicate_of = $1")
+            .bind(&r.id)
+            .fetch_all(&mut *tx)
+            .await?;
+        for m in merged {
+            let who = Reporter { name: None, phone: m.try_get("reporter_phone")?, email: m.try_get("reporter_email")? };
+            let code: String = m.try_get("tracking_code")?;
+            self.notify_reporter(&mut tx, &who, &m.try_get::<String, _>("locale")?, &code, "report_status_changed", Some(to)).await?;
+        }
         let ev = CloudEvent::new(
             &self.clock,
             "/cityos/feedback",
@@ -1009,6 +1040,9 @@ fn to_public(r: Report) -> PublicReport {
         resolved_at: r.resolved_at,
         public_answer: r.public_answer.map(|a| mask_personal(&a)),
         rating: r.rating,
+        agency_code: r.agency_code,
+        updated_at: r.updated_at,
+        media_url: r.media_url,
         updates: r
             .updates
             .into_iter()

@@ -30,6 +30,9 @@ pub fn router(feedback: Feedback) -> OpenApiRouter {
         .routes(routes!(public_report))
         .routes(routes!(my_reports))
         .routes(routes!(my_feedback))
+        .routes(routes!(duplicates))
+        .routes(routes!(stats))
+        .routes(routes!(ranking))
         .with_state(feedback)
 }
 
@@ -209,4 +212,37 @@ async fn my_feedback(
 ) -> Result<Json<PublicReport>, ApiError> {
     let r = f.citizen_feedback(&caller, &code, a.fixed, a.rating, a.comment.as_deref()).await?;
     Ok(Json(f.public_report(&r.tracking_code).await?))
+}
+
+/// Likely duplicates of a report being written (public): open reports of the
+/// last 30 days within 250 m, same category when given.
+#[utoipa::path(get, path = "/api/feedback/duplicates", tag = "feedback", params(crate::insights::DuplicateQuery),
+    responses((status = 200, body = Items<crate::insights::DuplicateCandidate>), (status = 422)))]
+async fn duplicates(
+    State(f): State<Feedback>,
+    Query(q): Query<crate::insights::DuplicateQuery>,
+) -> Result<Json<Items<crate::insights::DuplicateCandidate>>, ApiError> {
+    Ok(Json(Items { items: f.likely_duplicates(&q).await? }))
+}
+
+/// Per-unit dashboard: received, on-time %, overdue, handling time, satisfaction
+/// (operators and analysts: all units; staff, viewers, agency admins: theirs).
+#[utoipa::path(get, path = "/api/feedback/stats", tag = "feedback", params(crate::insights::StatsQuery),
+    responses((status = 200, body = Items<crate::insights::UnitStats>), (status = 401), (status = 403)), security(("bearer" = [])))]
+async fn stats(
+    State(f): State<Feedback>,
+    caller: Caller,
+    Query(q): Query<crate::insights::StatsQuery>,
+) -> Result<Json<Items<crate::insights::UnitStats>>, ApiError> {
+    Ok(Json(Items { items: f.stats(&caller, &q).await? }))
+}
+
+/// The public ranking of units by on-time rate, then satisfaction (public).
+#[utoipa::path(get, path = "/api/feedback/public/ranking", tag = "feedback", params(crate::insights::StatsQuery),
+    responses((status = 200, body = Items<crate::insights::UnitStats>)))]
+async fn ranking(
+    State(f): State<Feedback>,
+    Query(q): Query<crate::insights::StatsQuery>,
+) -> Result<Json<Items<crate::insights::UnitStats>>, ApiError> {
+    Ok(Json(Items { items: f.ranking(&q).await? }))
 }

@@ -240,3 +240,88 @@ async fn overdue_reports_escalate_to_the_supervising_body() {
     assert_eq!(overdue["total"], 1);
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn duplicates_are_offered_and_merged_reporters_follow_the_survivor() {
+    let smtp = TestSmtpServer::start().await;
+    let t = app_with(|c| c.notify.smtp = smtp.config()).await;
+    let first = file(&t, None, json!({"category_code": "DRAINAGE.BLOCKED", "description": "Hố ga mất nắp trước chợ", "lat": SAIGON.0, "lon": SAIGON.1, "reporter": {"email": "a@example.vn"}})).await;
+    // 100 m away, same category, similar words: offered as a likely duplicate; 2 km away is not.
+    let near: Value = t
+        .get(
+            &format!(
+                "/api/feedback/duplicates?lat={}&lon={}&category=DRAINAGE.BLOCKED&text=h%E1%BB%91%20ga%20m%E1%BA%A5t%20n%E1%BA%AFp",
+                SAIGON.0 + 0.0009,
+                SAIGON.1
+            ),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = near["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["report"]["tracking_code"], first["tracking_code"]);
+    assert!(items[0]["distance_m"].as_f64().unwrap() < 110.0 && items[0]["similarity"].as_f64().unwrap() > 0.3);
+    let far: Value = t.get(&format!("/api/feedback/duplicates?lat={}&lon={}", SAIGON.0 + 0.02, SAIGON.1), None).await.json().await.unwrap();
+    assert!(far["items"].as_array().unwrap().is_empty());
+    // Filed anyway; the operator merges it.
+    let second = file(&t, None, json!({"category_code": "DRAINAGE.BLOCKED", "description": "Nắp cống bị mất", "lat": SAIGON.0 + 0.0009, "lon": SAIGON.1, "reporter": {"email": "b@example.vn"}})).await;
+    let op = t.login("operator").await;
+    let merge = t
+        .post(
+            &format!("/api/feedback/reports/{}/transition", second["tracking_code"].as_str().unwrap()),
+            Some(&op),
+            &json!({"status": "duplicate", "duplicate_of": first["tracking_code"]}),
+        )
+        .await;
+    assert_eq!(merge.status(), 200);
+    let resolve = t
+        .post(
+            &format!("/api/feedback/reports/{}/transition", first["tracking_code"].as_str().unwrap()),
+            Some(&op),
+            &json!({"status": "resolved", "text": "Đã lắp nắp hố ga mới"}),
+        )
+        .await;
+    assert_eq!(resolve.status(), 200);
+    for who in ["a@example.vn", "b@example.vn"] {
+        smtp.wait_for(|m| m.to.iter().any(|x| x == who) && m.text().contains("Đã xử lý xong"), Duration::from_secs(15))
+            .await
+            .unwrap_or_else(|| panic!("{who} hears the resolution"));
+    }
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn unit_statistics_and_the_public_ranking() {
+    let t = app().await;
+    let op = t.login("operator").await;
+    let mut codes = Vec::new();
+    for i in 0..4 {
+        let r = file(
+            &t,
+            None,
+            json!({"category_code": "ROADS.POTHOLE", "description": format!("Ổ gà số {i}"), "lat": SAIGON.0, "lon": SAIGON.1}),
+        )
+        .await;
+        codes.push(r["tracking_code"].as_str().unwrap().to_string());
+    }
+    // Three resolved within a day, one left open past its deadline.
+    for c in &codes[..3] {
+        let r = t.post(&format!("/api/feedback/reports/{c}/transition"), Some(&op), &json!({"status": "resolved", "text": "Đã vá"})).await;
+        assert_eq!(r.status(), 200);
+    }
+    t.clock.advance(chrono::Duration::days(20));
+    let op = t.login("operator").await;
+    let stats: Value = t.get("/api/feedback/stats", Some(&op)).await.json().await.unwrap();
+    let unit = stats["items"].as_array().unwrap().iter().find(|u| u["agency_code"] == "UBND-P-SAIGON").unwrap().clone();
+    assert_eq!((unit["received"].as_i64(), unit["resolved"].as_i64(), unit["overdue"].as_i64()), (Some(4), Some(3), Some(1)));
+    assert_eq!(unit["on_time_pct"], 100.0);
+    let staff = t.login("staff").await;
+    let mine: Value = t.get("/api/feedback/stats", Some(&staff)).await.json().await.unwrap();
+    assert!(mine["items"].as_array().unwrap().iter().all(|u| u["agency_code"] == "UBND-P-SAIGON"));
+    let ranking: Value = t.get("/api/feedback/public/ranking", None).await.json().await.unwrap();
+    assert_eq!(ranking["items"][0]["agency_code"], "UBND-P-SAIGON");
+    t.cleanup().await;
+}
