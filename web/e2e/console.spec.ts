@@ -265,7 +265,7 @@ test('operator signs in, switches language, opens the ward map', async ({ page }
   });
 });
 
-test('admin signs in with a one-time code and manages users and agencies', async ({ page }) => {
+test('admin signs in with a one-time code and manages users and agencies', async ({ page, browser }) => {
   test.skip(ADMIN_TOTP_SECRET === '', 'set CITYOS_E2E_ADMIN_TOTP_SECRET to the admin TOTP secret printed by `cityos demo`');
 
   await test.step('password, then one-time code', async () => {
@@ -311,6 +311,42 @@ test('admin signs in with a one-time code and manages users and agencies', async
     await shot(page, 'admin-users');
     await grants.first().getByRole('button', { name: /Thu hồi/ }).click();
     await expect(grants).toHaveCount(0);
+  });
+
+  await test.step('the new user changes their password: every session ends', async () => {
+    const context = await browser.newContext({ baseURL: test.info().project.use.baseURL, locale: 'en-GB', timezoneId: 'UTC' });
+    const user = await context.newPage();
+    const username = `e2e.${suffix}`;
+    await user.goto('/#/account');
+    await expect(user).toHaveURL(/#\/login/);
+    await user.getByLabel('Tên đăng nhập').fill(username);
+    await user.getByLabel('Mật khẩu').fill('Thu-nghiem-2025');
+    await user.getByRole('button', { name: 'Đăng nhập' }).click();
+    // Back to the page asked for.
+    await expect(user.getByRole('heading', { level: 1, name: 'Tài khoản của tôi' })).toBeVisible();
+    await expect(user.locator('#account-facts')).toContainText(username);
+    // A weak new password is refused in the browser already.
+    await user.getByLabel('Mật khẩu hiện tại').fill('Thu-nghiem-2025');
+    await user.getByLabel('Mật khẩu mới', { exact: true }).fill('matkhaumoi');
+    await user.getByLabel('Nhập lại mật khẩu mới').fill('matkhaumoi');
+    await user.getByRole('button', { name: 'Đổi mật khẩu' }).click();
+    await expect(user.locator('#account-password-error')).toContainText('chưa đủ mạnh');
+    await user.getByLabel('Mật khẩu mới', { exact: true }).fill('Mat-khau-moi-2026');
+    await user.getByLabel('Nhập lại mật khẩu mới').fill('Mat-khau-moi-2026');
+    await user.getByRole('button', { name: 'Đổi mật khẩu' }).click();
+    await expect(user).toHaveURL(/#\/login/);
+    await expect(user.getByRole('heading', { level: 1, name: 'Đăng nhập' })).toBeFocused();
+    await expect(user.getByRole('status').filter({ hasText: 'Đã đổi mật khẩu' })).toBeVisible();
+    expect((await user.request.get('/api/auth/me')).status()).toBe(401);
+    // The old password no longer works; the new one does.
+    await user.getByLabel('Tên đăng nhập').fill(username);
+    await user.getByLabel('Mật khẩu').fill('Thu-nghiem-2025');
+    await user.getByRole('button', { name: 'Đăng nhập' }).click();
+    await expect(user.getByRole('alert').filter({ hasText: /\S/ })).toContainText('không đúng');
+    await user.getByLabel('Mật khẩu').fill('Mat-khau-moi-2026');
+    await user.getByRole('button', { name: 'Đăng nhập' }).click();
+    await expect(user.getByRole('heading', { level: 1, name: 'Tổng quan' })).toBeVisible();
+    await context.close();
   });
 
   await test.step('agencies: tree and create', async () => {
@@ -366,11 +402,14 @@ test('admin signs in with a one-time code and manages users and agencies', async
     const summary = first.locator('summary');
     await expect(summary).toHaveAttribute('title', /^[0-9a-f]{64}$/);
     await expect(summary.locator('code')).toHaveText(/^[0-9a-f]{8}…[0-9a-f]{4}$/);
+    // The wide table scrolls inside its frame; the page itself does not scroll sideways.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: `${SHOTS}/audit.png`, fullPage: true });
     await summary.click();
     await expect(first.locator('.hash-full').first()).toHaveText(/^[0-9a-f]{64}$/);
+    await expect(first.locator('.hash-full').first()).toHaveText((await summary.getAttribute('title'))!);
     await expectAccessible(page, 'audit log');
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: `${SHOTS}/audit.png`, fullPage: false });
 
     // Prefix filter and a time range in the future (no records).
     await page.getByLabel('Thao tác', { exact: true }).fill('identity.*');
@@ -421,7 +460,10 @@ test('operator manages their account: API keys, password change refused', async 
     key = await field.inputValue();
     expect(key).toMatch(/^cok_/);
     await expect(page.locator('.new-key')).toContainText('chỉ hiển thị một lần');
-    await expect(page.getByRole('button', { name: 'Sao chép khóa' })).toBeVisible();
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.getByRole('button', { name: 'Sao chép khóa' }).click();
+    await expect(page.locator('#cityos-announcer')).toHaveText('Đã sao chép khóa vào bộ nhớ tạm.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
 
     const row = page.locator('#api-keys-table tbody tr', { has: page.getByRole('rowheader', { name: keyName }) });
     await expect(row).toHaveAttribute('data-status', 'active');
