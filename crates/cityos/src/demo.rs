@@ -212,7 +212,7 @@ fn capitalise(s: &str) -> String {
 }
 
 /// Report texts per category: (category, description, street).
-const REPORTS: &[(&str, &str)] = &[
+pub(crate) const REPORTS: &[(&str, &str)] = &[
     ("ROADS.POTHOLE", "Mặt đường có ổ gà lớn, xe máy dễ té ngã, nhất là buổi tối"),
     ("ROADS.POTHOLE", "Đường bị lún sụp sau đợt mưa, nước đọng thành vũng sâu"),
     ("ROADS.SIDEWALK", "Gạch vỉa hè bị bong tróc, người đi bộ phải đi xuống lòng đường"),
@@ -238,7 +238,7 @@ const REPORTS: &[(&str, &str)] = &[
     ("ADMIN.DELAY", "Hồ sơ cấp giấy phép nộp đã quá hẹn nhưng chưa có kết quả"),
 ];
 
-const STREETS: &[&str] = &[
+pub(crate) const STREETS: &[&str] = &[
     "Nguyễn Huệ",
     "Lê Lợi",
     "Điện Biên Phủ",

@@ -3,6 +3,7 @@
 //! audit seal key, serving, the demo city, backup and restore).
 
 pub mod backup;
+pub mod bench;
 pub mod demo;
 
 use anyhow::{Context, Result};

@@ -73,6 +73,24 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Benchmark data generators (see docs/BENCHMARKS.md and scripts/bench-feedback.sh).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Bulk-insert citizen reports (after `cityos demo` has seeded the city).
+    SeedReports {
+        /// How many reports.
+        #[arg(long, default_value_t = 1_000_000)]
+        count: usize,
+        /// How many of them are open in Phường Sài Gòn's queue.
+        #[arg(long, default_value_t = 10_000)]
+        open_in_one_unit: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -224,6 +242,14 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             if role.requires_mfa() {
                 println!("this role requires a one-time code: the first sign-in shows the TOTP secret to add to an authenticator app");
             }
+            db.close().await;
+        }
+        Command::Bench { command: BenchCommand::SeedReports { count, open_in_one_unit } } => {
+            let db = open_db(&cfg).await?;
+            let secs = cityos::bench::seed_reports(&db, &clock, count, open_in_one_unit).await?;
+            #[allow(clippy::cast_precision_loss)]
+            let rate = count as f64 / secs.max(0.001);
+            println!("inserted {count} reports in {secs:.1} s ({rate:.0} rows/s, {})", db.backend().name());
             db.close().await;
         }
         Command::Import { command: ImportCommand::Jurisdictions { file } } => {

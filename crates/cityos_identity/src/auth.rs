@@ -409,7 +409,6 @@ impl Identity {
     /// 401 when the current password is wrong, 422 when the new one is too weak.
     pub async fn change_password(&self, caller: &Caller, current: &str, new: &str) -> Result<(), IdentityError> {
         let user_id = caller.require_staff()?.to_string();
-        check_password_strength(new)?;
         let hash: String = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
             .bind(&user_id)
             .fetch_one(self.db().reader())
@@ -417,8 +416,12 @@ impl Identity {
             .try_get("password_hash")?;
         let cur = current.to_string();
         if !tokio::task::spawn_blocking(move || verify_password(&cur, &hash)).await.unwrap_or(false) {
+            let mut r = record(&caller.actor(), "auth.password.change", format!("user:{user_id}"), caller.request_id.clone());
+            r.outcome = "denied".into();
+            cityos_audit::append_now(self.db(), self.clock(), &r).await?;
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "Current password is wrong").into());
         }
+        check_password_strength(new)?;
         let new_hash = hash_password(new)?;
         let mut tx = self.db().begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
@@ -439,8 +442,11 @@ impl Identity {
     /// 401 for non-staff.
     pub async fn create_api_key(&self, caller: &Caller, name: &str, days: Option<i64>) -> Result<(String, String), IdentityError> {
         let user_id = caller.require_staff()?.to_string();
-        if name.trim().is_empty() {
-            return Err(ApiError::invalid("name must not be empty").into());
+        if name.trim().is_empty() || name.chars().count() > 200 {
+            return Err(ApiError::invalid("name must be 1–200 characters").into());
+        }
+        if days.is_some_and(|d| !(1..=3650).contains(&d)) {
+            return Err(ApiError::invalid("expires_in_days must be 1–3650").into());
         }
         let id = new_id().replace('-', "");
         let secret = random_token("");
@@ -499,7 +505,8 @@ impl Identity {
             .await?
             .rows_affected();
         if n == 0 {
-            return Err(ApiError::not_found("no such API key").into());
+            let revoked = sqlx::query("SELECT 1 AS x FROM api_keys WHERE id = $1 AND user_id = $2").bind(id).bind(&user_id).fetch_optional(&mut *tx).await?;
+            return Err(if revoked.is_some() { ApiError::conflict("the API key is already revoked") } else { ApiError::not_found("no such API key") }.into());
         }
         let actor = caller.actor();
         self.finish(tx, record(&actor, "identity.apikey.revoke", format!("apikey:{id}"), caller.request_id.clone()), None).await
@@ -551,16 +558,9 @@ fn parse_api_key(key: &str) -> Option<(String, String)> {
 /// 422 with the reason.
 pub fn check_password_strength(pw: &str) -> Result<(), IdentityError> {
     let long = pw.chars().count() >= 10;
-    let classes = [
-        pw.chars().any(char::is_lowercase),
-        pw.chars().any(char::is_uppercase),
-        pw.chars().any(|c| c.is_ascii_digit()),
-        pw.chars().any(|c| !c.is_alphanumeric()),
-    ]
-    .iter()
-    .filter(|b| **b)
-    .count();
-    if long && classes >= 2 {
+    let letters = pw.chars().any(char::is_alphabetic);
+    let digits_or_symbols = pw.chars().any(|c| !c.is_alphabetic());
+    if long && letters && digits_or_symbols {
         Ok(())
     } else {
         Err(ApiError::invalid("password must have at least 10 characters and mix letters with digits or symbols").into())
@@ -601,6 +601,8 @@ mod tests {
     fn password_strength() {
         assert!(check_password_strength("short1").is_err());
         assert!(check_password_strength("alllowercaseletters").is_err());
+        assert!(check_password_strength("Matkhaumoiqua").is_err(), "letters only");
+        assert!(check_password_strength("1234567890123").is_err(), "digits only");
         assert!(check_password_strength("operator-demo-2025").is_ok());
     }
 }
