@@ -25,7 +25,7 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	@command -v cargo-deny >/dev/null || $(CARGO) install cargo-deny --locked --version 0.20.2
-	$(CARGO) deny --offline check licenses bans sources
+	$(CARGO) deny --log-level error --offline check licenses bans sources
 
 rust-test: rust-test-sqlite rust-test-postgres
 
