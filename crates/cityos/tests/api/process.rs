@@ -279,3 +279,26 @@ async fn sigterm_closes_event_streams_and_exits_cleanly() {
     let _ = tokio::time::timeout(Duration::from_secs(5), stream.bytes()).await.expect("the stream closed instead of hanging");
     site.cleanup().await;
 }
+
+#[tokio::test]
+async fn official_boundaries_replace_illustrative_ones_by_import() {
+    let site = Site::new().await;
+    let file = site.dir.join("wards.geojson");
+    let square = json!({"type": "FeatureCollection", "features": [{
+        "type": "Feature",
+        "properties": {"code": "26740", "name": "Phường Sài Gòn", "division_type": "phường"},
+        "geometry": {"type": "Polygon", "coordinates": [[[106.69, 10.77], [106.71, 10.77], [106.71, 10.79], [106.69, 10.79], [106.69, 10.77]]]}
+    }]});
+    std::fs::write(&file, square.to_string()).unwrap();
+    let (ok, out) = site.run(&["import", "jurisdictions", file.to_str().unwrap()]);
+    assert!(ok && out.contains("imported 1"), "{out}");
+    let db = site.db().await;
+    let row = sqlx::query("SELECT boundary_source, name FROM jurisdictions WHERE code = '26740'").fetch_one(db.reader()).await.unwrap();
+    assert_eq!(row.get::<String, _>("boundary_source"), "imported");
+    db.close().await;
+    // Malformed input changes nothing and says why.
+    std::fs::write(&file, r#"{"type":"FeatureCollection","features":[{"properties":{},"geometry":null}]}"#).unwrap();
+    let (ok, out) = site.run(&["import", "jurisdictions", file.to_str().unwrap()]);
+    assert!(!ok && out.contains("properties.code"), "{out}");
+    site.cleanup().await;
+}
