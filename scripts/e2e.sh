@@ -12,6 +12,12 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null &&
 curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$data/server.log"; exit 1; }
 echo "=== OpenAPI document: independent validation ==="
 "$root/scripts/validate-openapi.sh" "http://127.0.0.1:$port"
+echo "=== Open311 GeoReport v2: independent client ==="
+token=$(curl -sf -H 'content-type: application/json' -d '{"username":"operator","password":"operator-demo-2025"}' \
+  "http://127.0.0.1:$port/api/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+key=$(curl -sf -H "authorization: Bearer $token" -H 'content-type: application/json' -d '{"name":"open311 client check"}' \
+  "http://127.0.0.1:$port/api/auth/api-keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+"$root/scripts/open311-client-check.sh" "http://127.0.0.1:$port" "$key"
 mkdir -p "$root/target/screenshots"
 # The admin test signs in with TOTP: the demo banner prints the secret.
 export CITYOS_E2E_ADMIN_TOTP_SECRET=$(awk '$1=="admin"{print $NF}' "$data/server.log")

@@ -18,12 +18,13 @@ use sqlx::Row as _;
 /// Database failure.
 pub async fn seed_reports(db: &Db, clock: &SharedClock, count: usize, open_in_one_unit: usize) -> Result<f64> {
     let started = std::time::Instant::now();
-    let wards: Vec<(String, f64, f64)> = sqlx::query("SELECT code, lat, lon FROM jurisdictions WHERE level = 2 AND lat IS NOT NULL ORDER BY code")
-        .fetch_all(db.reader())
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("code")?, r.try_get("lat")?, r.try_get("lon")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
+    let wards: Vec<(String, f64, f64)> =
+        sqlx::query("SELECT code, lat, lon FROM jurisdictions WHERE level = 2 AND lat IS NOT NULL ORDER BY code")
+            .fetch_all(db.reader())
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("code")?, r.try_get("lat")?, r.try_get("lon")?)))
+            .collect::<Result<_, sqlx::Error>>()?;
     anyhow::ensure!(!wards.is_empty(), "no wards: run `cityos demo` on this data directory first");
     let now = to_millis(clock.now());
     let year_ms: i64 = 365 * 24 * 3600 * 1000;
@@ -37,7 +38,11 @@ pub async fn seed_reports(db: &Db, clock: &SharedClock, count: usize, open_in_on
         let ward = if in_unit { "26740" } else { ward.as_str() };
         let agency = format!("UBND-{ward}");
         let received = now - rng.gen_range(0..year_ms);
-        let status = if in_unit { "forwarded" } else { ["closed", "closed", "closed", "resolved", "in_progress", "acknowledged"][rng.gen_range(0..6)] };
+        let status = if in_unit {
+            "forwarded"
+        } else {
+            ["closed", "closed", "closed", "resolved", "in_progress", "acknowledged"][rng.gen_range(0..6)]
+        };
         let description = format!("{text} (đường {street}, số {})", rng.gen_range(1..500));
         let search = cityos_text::tokens(&format!("{description} Đường {street}")).join(" ");
         let rid: i64 = sqlx::query(

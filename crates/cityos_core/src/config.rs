@@ -7,9 +7,16 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// A value that must never be logged or printed.
-#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(transparent)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
+
+impl<'de> Deserialize<'de> for Secret {
+    /// A string, or an integer taken as its digits (a numeric token set
+    /// through a `CITYOS_*` override arrives as an integer).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        string_or_integer(d).map(Self)
+    }
+}
 
 impl Secret {
     /// Wraps a secret value.
@@ -56,8 +63,10 @@ pub struct Config {
     pub storage: StorageConfig,
     /// Sessions, tokens, MFA, lockout and rate limits.
     pub security: SecurityConfig,
-    /// Outgoing e-mail and SMS.
+    /// Outgoing e-mail, SMS, Zalo and Messenger messages.
     pub notify: NotifyConfig,
+    /// `[webhooks]`: inbound citizen messages (SMS gateway, Zalo OA, Messenger).
+    pub webhooks: WebhooksConfig,
     /// `[calendar]`: public-holiday rules for working-day deadlines, in the
     /// shape of `cityos_calendar::HolidayRules` (checked at start-up).
     /// Default: Vietnam's Labour Code holidays with days off in lieu.
@@ -179,11 +188,21 @@ pub struct NotifyConfig {
     pub smtp: SmtpConfig,
     /// `[notify.sms]`; SMS is disabled while `url` is empty.
     pub sms: SmsConfig,
+    /// `[notify.zalo]`; Zalo OA messages are disabled while `access_token` is empty.
+    pub zalo: ZaloConfig,
+    /// `[notify.messenger]`; Messenger replies are disabled while `page_access_token` is empty.
+    pub messenger: MessengerConfig,
 }
 
 impl Default for NotifyConfig {
     fn default() -> Self {
-        Self { max_attempts: 8, smtp: SmtpConfig::default(), sms: SmsConfig::default() }
+        Self {
+            max_attempts: 8,
+            smtp: SmtpConfig::default(),
+            sms: SmsConfig::default(),
+            zalo: ZaloConfig::default(),
+            messenger: MessengerConfig::default(),
+        }
     }
 }
 
@@ -228,6 +247,78 @@ pub struct SmsConfig {
     pub token: Secret,
     /// Sender name (brandname).
     pub sender: String,
+}
+
+/// `[notify.zalo]`: replies through the Zalo Official Account API (customer-service messages).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ZaloConfig {
+    /// Where messages are `POST`ed. Default `https://openapi.zalo.me/v3.0/oa/message/cs`.
+    pub api_url: String,
+    /// The OA access token, sent in the `access_token` header; empty disables Zalo messages.
+    pub access_token: Secret,
+}
+
+impl Default for ZaloConfig {
+    fn default() -> Self {
+        Self { api_url: "https://openapi.zalo.me/v3.0/oa/message/cs".into(), access_token: Secret::default() }
+    }
+}
+
+/// `[notify.messenger]`: replies through the Messenger Send API of a Facebook Page.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MessengerConfig {
+    /// Where messages are `POST`ed (the token goes in the `access_token` query parameter).
+    /// Default `https://graph.facebook.com/v23.0/me/messages`.
+    pub api_url: String,
+    /// The Page access token; empty disables Messenger replies.
+    pub page_access_token: Secret,
+}
+
+impl Default for MessengerConfig {
+    fn default() -> Self {
+        Self { api_url: "https://graph.facebook.com/v23.0/me/messages".into(), page_access_token: Secret::default() }
+    }
+}
+
+/// `[webhooks]`: the endpoints through which citizens' messages arrive. Each
+/// channel is off (its endpoint answers 404) until its secret is set.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    /// Shared secret of the SMS gateway, which signs each delivery to
+    /// `/webhooks/sms` with `X-CityOS-Signature: sha256=<hex HMAC-SHA256(secret, body)>`.
+    /// Empty (the default) turns the endpoint off.
+    pub sms_secret: Secret,
+    /// The Zalo application id (from developers.zalo.me) linked to the Official Account,
+    /// part of what Zalo signs. A number, given as a string or an integer. Empty (the
+    /// default): the `app_id` each event carries is used.
+    #[serde(deserialize_with = "string_or_integer")]
+    pub zalo_app_id: String,
+    /// The OA secret key (not the app secret) that signs `/webhooks/zalo` events.
+    /// Empty (the default) turns the endpoint off.
+    pub zalo_oa_secret: Secret,
+    /// The verify token typed into the Meta app dashboard for `/webhooks/messenger`.
+    pub messenger_verify_token: Secret,
+    /// The Meta app secret that signs `/webhooks/messenger` events (`X-Hub-Signature-256`).
+    /// Empty (the default) turns the endpoint off.
+    pub messenger_app_secret: Secret,
+}
+
+/// Accepts `"123"` and `123` alike: ids that look like numbers arrive as
+/// integers from TOML and from `CITYOS_*` overrides.
+fn string_or_integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Text(String),
+        Number(i64),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::Text(s) => s,
+        Either::Number(n) => n.to_string(),
+    })
 }
 
 /// Why a configuration could not be loaded.
@@ -406,6 +497,21 @@ mod tests {
     }
 
     #[test]
+    fn channel_settings_have_public_defaults_and_numeric_ids() {
+        let c = Config::load(None, env(&[("CITYOS_WEBHOOKS__ZALO_APP_ID", "4321098765432109876")])).unwrap();
+        assert_eq!(c.webhooks.zalo_app_id, "4321098765432109876");
+        let c = Config::load(None, env(&[("CITYOS_WEBHOOKS__ZALO_APP_ID", "12345")])).unwrap();
+        assert_eq!(c.webhooks.zalo_app_id, "12345", "an id that fits an integer stays text");
+        assert!(c.webhooks.zalo_oa_secret.is_empty() && c.webhooks.sms_secret.is_empty(), "channels are off by default");
+        assert_eq!(c.notify.zalo.api_url, "https://openapi.zalo.me/v3.0/oa/message/cs");
+        assert!(c.notify.messenger.api_url.starts_with("https://graph.facebook.com/"));
+        let c = Config::load(None, env(&[("CITYOS_WEBHOOKS__MESSENGER_VERIFY_TOKEN", "20261127")])).unwrap();
+        assert_eq!(c.webhooks.messenger_verify_token.expose(), "20261127", "a numeric secret is still a secret");
+        let err = Config::load(None, env(&[("CITYOS_WEBHOOKS__ZALO_SECRET", "x")])).unwrap_err().to_string();
+        assert!(err.contains("zalo_secret"), "{err}");
+    }
+
+    #[test]
     fn wrong_type_is_an_error() {
         let err = Config::load(None, env(&[("CITYOS_SECURITY__LOCKOUT_THRESHOLD", "many")])).unwrap_err().to_string();
         assert!(err.contains("invalid"), "{err}");
@@ -419,12 +525,15 @@ mod tests {
                 ("CITYOS_DATABASE__URL", "postgres://city:hunter2@db/cityos"),
                 ("CITYOS_NOTIFY__SMTP__PASSWORD", "s3cret"),
                 ("CITYOS_NOTIFY__SMS__TOKEN", "tok"),
+                ("CITYOS_WEBHOOKS__ZALO_OA_SECRET", "zalo-oa-key"),
+                ("CITYOS_NOTIFY__MESSENGER__PAGE_ACCESS_TOKEN", "page-tok"),
             ]),
         )
         .unwrap();
         let shown = c.to_toml();
         assert!(!shown.contains("hunter2") && !shown.contains("s3cret") && !shown.contains("\"tok\""), "{shown}");
         assert!(shown.contains("postgres://city:<redacted>@db/cityos"), "{shown}");
+        assert!(!shown.contains("zalo-oa-key") && !shown.contains("page-tok"), "{shown}");
         assert!(!format!("{c:?}").contains("hunter2"));
         assert_eq!(c.database.url.expose(), "postgres://city:hunter2@db/cityos");
     }

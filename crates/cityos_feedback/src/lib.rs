@@ -16,13 +16,18 @@ mod defaults;
 pub mod insights;
 mod migrations;
 pub mod model;
+pub mod open311;
 mod reports;
 pub mod routes;
+pub mod webhooks;
 
 pub use categories::{Category, NewCategory, NewRoute};
 pub use migrations::MIGRATIONS;
 pub use model::{Channel, Status};
-pub use reports::{mask_personal, NewReport, PublicReport, Report, ReportQuery, ReportUpdate, Reporter, Transition};
+pub use reports::{
+    mask_personal, NewReport, PublicQuery, PublicReport, PublicUpdate, PublicUpdateQuery, Report, ReportQuery, ReportUpdate, Reporter,
+    Transition,
+};
 
 use cityos_api::ApiError;
 use cityos_calendar::HolidayCalendar;
@@ -90,5 +95,23 @@ impl Feedback {
     #[must_use]
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// The identity service (jurisdictions, agencies, API keys).
+    #[must_use]
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// The clock.
+    #[must_use]
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// The server's public base URL, without a trailing slash.
+    #[must_use]
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 }

@@ -88,19 +88,37 @@ macro_rules! report_columns {
 }
 
 /// Feedback's migrations.
-pub const MIGRATIONS: &[ModuleMigration] = &[ModuleMigration {
-    version: 20_261_127_100_000,
-    description: "citizen feedback reports",
-    sqlite: concat!(
-        feedback_tables!(),
-        "CREATE TABLE reports (rid INTEGER PRIMARY KEY AUTOINCREMENT,",
-        report_columns!(),
-        "CREATE VIRTUAL TABLE reports_fts USING fts5(search, content='', contentless_delete=1, tokenize='unicode61');"
-    ),
-    postgres: concat!(
-        feedback_tables!(),
-        "CREATE TABLE reports (rid BIGSERIAL PRIMARY KEY,",
-        report_columns!(),
-        "CREATE INDEX reports_search ON reports USING GIN (to_tsvector('simple', search));"
-    ),
-}];
+pub const MIGRATIONS: &[ModuleMigration] = &[
+    ModuleMigration {
+        version: 20_261_127_100_000,
+        description: "citizen feedback reports",
+        sqlite: concat!(
+            feedback_tables!(),
+            "CREATE TABLE reports (rid INTEGER PRIMARY KEY AUTOINCREMENT,",
+            report_columns!(),
+            "CREATE VIRTUAL TABLE reports_fts USING fts5(search, content='', contentless_delete=1, tokenize='unicode61');"
+        ),
+        postgres: concat!(
+            feedback_tables!(),
+            "CREATE TABLE reports (rid BIGSERIAL PRIMARY KEY,",
+            report_columns!(),
+            "CREATE INDEX reports_search ON reports USING GIN (to_tsvector('simple', search));"
+        ),
+    },
+    ModuleMigration {
+        version: 20_261_127_110_100,
+        description: "webhook inbox; the citizen's chat id on reports",
+        sqlite: crate::webhooks::INBOX_SQL,
+        postgres: crate::webhooks::INBOX_SQL,
+    },
+    ModuleMigration {
+        version: 20_261_127_311_000,
+        description: "open311: media links on reports, public history by time",
+        sqlite: OPEN311_SQL,
+        postgres: OPEN311_SQL,
+    },
+];
+
+/// The same on both backends: a nullable column and an index.
+const OPEN311_SQL: &str = "ALTER TABLE reports ADD COLUMN media_url TEXT;
+    CREATE INDEX report_updates_at ON report_updates (at);";

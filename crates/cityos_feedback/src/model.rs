@@ -138,7 +138,7 @@ impl Status {
         }
     }
 
-    /// Whether the report is finished (Open311 `closed`).
+    /// Whether the report is finished: nothing more will happen to it.
     #[must_use]
     pub fn is_final(self) -> bool {
         matches!(self, Self::Closed | Self::Rejected | Self::Duplicate)

@@ -205,7 +205,7 @@ pub struct ReportQuery {
 
 const COLUMNS: &str = "id, tracking_code, channel, category_code, description, lat, lon, address, jurisdiction_code, agency_code, status, anonymous,
     reporter_name, reporter_phone, reporter_email, reporter_citizen_id, locale, received_at, forwarded_at, resolved_at, due_at, jurisdiction_due_at,
-    public_answer, rating, rating_comment, duplicate_of, updated_at, media_url";
+    public_answer, rating, rating_comment, duplicate_of, updated_at, media_url, reporter_channel_id";
 
 const QUEUE_COLUMNS: &[Column] = &[
     Column::fixed("id"),
@@ -236,6 +236,7 @@ const QUEUE_COLUMNS: &[Column] = &[
     Column::fixed("duplicate_of"),
     Column::fixed("updated_at"),
     Column::fixed("media_url"),
+    Column::fixed("reporter_channel_id"),
 ];
 
 fn schema(backend: Backend) -> Schema {
@@ -249,11 +250,81 @@ fn schema(backend: Backend) -> Schema {
     }
 }
 
+/// Which reports a public listing returns; every filter that is set must hold.
+#[derive(Debug, Clone, Default)]
+pub struct PublicQuery {
+    /// Tracking codes.
+    pub codes: Option<Vec<String>>,
+    /// Category codes.
+    pub categories: Option<Vec<String>>,
+    /// Statuses.
+    pub statuses: Option<Vec<Status>>,
+    /// Received at or after.
+    pub received_from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Received at or before.
+    pub received_to: Option<chrono::DateTime<chrono::Utc>>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// Which public history entries to return; every filter that is set must hold.
+#[derive(Debug, Clone, Default)]
+pub struct PublicUpdateQuery {
+    /// Tracking codes of the reports.
+    pub codes: Option<Vec<String>>,
+    /// At or after.
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// At or before.
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// One public entry of a report's history (personal data masked).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PublicUpdate {
+    /// Id of the entry.
+    pub id: String,
+    /// The report's tracking code.
+    pub tracking_code: String,
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// `created`, `status`, `assignment`.
+    pub kind: String,
+    /// Status after the change.
+    pub status: Option<Status>,
+    /// The report's status now.
+    pub report_status: Status,
+    /// Public text (answer, reason), with phone numbers and e-mail addresses masked.
+    pub text: Option<String>,
+}
+
+const UPDATE_COLUMNS: &[Column] = &[
+    Column { name: Cow::Borrowed("id"), sql: Cow::Borrowed("u.id") },
+    Column { name: Cow::Borrowed("tracking_code"), sql: Cow::Borrowed("r.tracking_code") },
+    Column { name: Cow::Borrowed("at"), sql: Cow::Borrowed("u.at") },
+    Column { name: Cow::Borrowed("kind"), sql: Cow::Borrowed("u.kind") },
+    Column { name: Cow::Borrowed("status_to"), sql: Cow::Borrowed("u.status_to") },
+    Column { name: Cow::Borrowed("report_status"), sql: Cow::Borrowed("r.status") },
+    Column { name: Cow::Borrowed("text"), sql: Cow::Borrowed("u.text") },
+    Column { name: Cow::Borrowed("public"), sql: Cow::Borrowed("u.public") },
+];
+
+fn update_schema() -> Schema {
+    Schema {
+        table: Cow::Borrowed("report_updates u JOIN reports r ON r.id = u.report_id"),
+        columns: Cow::Borrowed(UPDATE_COLUMNS),
+        fulltext: None,
+    }
+}
+
 /// Internal row with the citizen link kept for notifications.
 struct Row {
     report: Report,
     citizen_id: Option<String>,
     locale: String,
+    /// The citizen's id on the chat channel the report came by (Zalo user id, Messenger PSID).
+    sender: Option<String>,
 }
 
 fn decode(r: &sqlx::any::AnyRow, now: i64) -> Result<Row, sqlx::Error> {
@@ -293,6 +364,7 @@ fn decode(r: &sqlx::any::AnyRow, now: i64) -> Result<Row, sqlx::Error> {
         },
         citizen_id: r.try_get("reporter_citizen_id")?,
         locale: r.try_get("locale")?,
+        sender: r.try_get("reporter_channel_id")?,
     })
 }
 
@@ -389,6 +461,28 @@ impl Feedback {
     /// [`Feedback::create_report`] with a link to media the reporter
     /// published (Open311's `media_url`: an http(s) URL, checked by the caller).
     pub(crate) async fn file_report(&self, caller: &Caller, new: &NewReport, media_url: Option<&str>) -> Result<Report, FeedbackError> {
+        self.file_report_from(caller, new, media_url, None).await
+    }
+
+    /// [`Feedback::create_report`] for a message that came by chat (Zalo,
+    /// Messenger): `sender` is the citizen's id there, kept with the report so
+    /// that every notification about it is also answered on that channel.
+    pub(crate) async fn create_report_with_sender(
+        &self,
+        caller: &Caller,
+        new: &NewReport,
+        sender: Option<&str>,
+    ) -> Result<Report, FeedbackError> {
+        self.file_report_from(caller, new, None, sender).await
+    }
+
+    async fn file_report_from(
+        &self,
+        caller: &Caller,
+        new: &NewReport,
+        media_url: Option<&str>,
+        sender: Option<&str>,
+    ) -> Result<Report, FeedbackError> {
         let description = cityos_text::nfc(new.description.trim());
         if description.chars().count() < 5 || description.chars().count() > 5000 {
             return Err(ApiError::invalid("description must be 5–5000 characters").into());
@@ -460,8 +554,10 @@ impl Feedback {
         }
         let rid: i64 = sqlx::query(
             "INSERT INTO reports (id, tracking_code, channel, external_id, category_code, description, search, lat, lon, address, jurisdiction_code, agency_code,
-               status, anonymous, reporter_citizen_id, reporter_name, reporter_phone, reporter_email, locale, received_at, forwarded_at, due_at, jurisdiction_due_at, updated_at, media_url)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $20, $24) RETURNING rid",
+               status, anonymous, reporter_citizen_id, reporter_name, reporter_phone, reporter_email, locale, received_at, forwarded_at, due_at, jurisdiction_due_at, updated_at, media_url,
+               reporter_channel_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, CAST(NULLIF($8, '') AS DOUBLE PRECISION), CAST(NULLIF($9, '') AS DOUBLE PRECISION),
+               $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $20, $24, $25) RETURNING rid",
         )
         .bind(&id)
         .bind(&code)
@@ -470,8 +566,10 @@ impl Feedback {
         .bind(category.as_ref().map(|c| c.code.clone()))
         .bind(&description)
         .bind(&search)
-        .bind(new.lat)
-        .bind(new.lon)
+        // Coordinates travel as text: sqlx 0.8's Any driver binds a missing f64 as a float4 NULL, and
+        // PostgreSQL then keeps float4 for that connection's cached statement, refusing the next real f64.
+        .bind(new.lat.map(|x| x.to_string()).unwrap_or_default())
+        .bind(new.lon.map(|x| x.to_string()).unwrap_or_default())
         .bind(new.address.as_deref().map(str::trim))
         .bind(ward.as_deref())
         .bind(agency.as_deref().filter(|_| routed))
@@ -487,6 +585,7 @@ impl Feedback {
         .bind(to_millis(due))
         .bind((!routed).then(|| to_millis(now + chrono::Duration::hours(1))))
         .bind(media_url)
+        .bind(sender)
         .fetch_one(&mut *tx)
         .await?
         .try_get("rid")?;
@@ -495,7 +594,8 @@ impl Feedback {
         }
         self.history(&mut tx, &id, &caller.actor(), "created", None, Some(status), agency.as_deref().filter(|_| routed), None, true)
             .await?;
-        self.notify_reporter(&mut tx, &reporter, &locale, &code, "report_received", None).await?;
+        let chat = sender.map(|s| (new.channel.as_str(), s));
+        self.notify_reporter(&mut tx, &reporter, chat, &locale, &code, "report_received", None).await?;
         let ev = CloudEvent::new(&self.clock, "/cityos/feedback", "vn.cityos.feedback.report.created", Classification::Internal, serde_json::json!({
             "id": id, "tracking_code": code, "category": category.as_ref().map(|c| c.code.clone()), "ward": ward, "status": status.as_str(),
         }))
@@ -560,10 +660,15 @@ impl Feedback {
         Ok(())
     }
 
+    /// Queues `template` about report `code` to the reporter's phone and
+    /// e-mail, and on the chat it came by: `chat` is (report channel, the
+    /// citizen's id there); `zalo` and `facebook` are answered there.
+    #[expect(clippy::too_many_arguments, reason = "one notification, described field by field")]
     async fn notify_reporter(
         &self,
         tx: &mut Tx,
         reporter: &Reporter,
+        chat: Option<(&str, &str)>,
         locale: &str,
         code: &str,
         template: &str,
@@ -574,6 +679,11 @@ impl Feedback {
         let targets: Vec<NotificationRequest> = [
             reporter.phone.as_ref().map(|p| NotificationRequest::sms(p, template)),
             reporter.email.as_ref().map(|e| NotificationRequest::email(e, template)),
+            match chat {
+                Some(("zalo", id)) => Some(NotificationRequest::zalo(id, template)),
+                Some(("facebook", id)) => Some(NotificationRequest::messenger(id, template)),
+                _ => None,
+            },
         ]
         .into_iter()
         .flatten()
@@ -729,6 +839,80 @@ impl Feedback {
         Ok(Page::new(items, total, &page))
     }
 
+    /// Reports as the public sees them (anyone; not audited: nothing
+    /// non-public is read), newest first. Every filter that is set must hold.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn public_list(&self, q: &PublicQuery) -> Result<Vec<PublicReport>, FeedbackError> {
+        let text = |v: &[String]| v.iter().map(|x| Value::Text(x.clone())).collect::<Vec<_>>();
+        let mut parts = Vec::new();
+        if let Some(codes) = &q.codes {
+            parts.push(Filter::In { column: "tracking_code".into(), values: text(codes) });
+        }
+        if let Some(cats) = &q.categories {
+            parts.push(Filter::In { column: "category_code".into(), values: text(cats) });
+        }
+        if let Some(statuses) = &q.statuses {
+            parts.push(Filter::In { column: "status".into(), values: statuses.iter().map(|s| Value::Text(s.as_str().into())).collect() });
+        }
+        if let Some(from) = q.received_from {
+            parts.push(Filter::Cmp { column: "received_at".into(), op: Op::Ge, value: Value::Int(to_millis(from)) });
+        }
+        if let Some(to) = q.received_to {
+            parts.push(Filter::Cmp { column: "received_at".into(), op: Op::Le, value: Value::Int(to_millis(to)) });
+        }
+        let sel = Select {
+            filter: Some(Filter::And(parts)),
+            sort: vec![("received_at".into(), Dir::Desc), ("tracking_code".into(), Dir::Asc)],
+            limit: Some(q.limit.max(0)),
+            ..Select::default()
+        };
+        let compiled = query::select(&schema(self.db.backend()), &sel).map_err(|e| ApiError::invalid(e.to_string()))?;
+        let rows = compiled.query().fetch_all(self.db.reader()).await?;
+        let now = to_millis(self.clock.now());
+        Ok(rows.iter().map(|r| decode(r, now).map(|x| to_public(x.report))).collect::<Result<_, _>>()?)
+    }
+
+    /// The public history of reports (anyone): status changes and public
+    /// answers, never internal notes, oldest first.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn public_updates(&self, q: &PublicUpdateQuery) -> Result<Vec<PublicUpdate>, FeedbackError> {
+        let mut parts = vec![Filter::Cmp { column: "public".into(), op: Op::Eq, value: Value::Int(1) }];
+        if let Some(codes) = &q.codes {
+            parts.push(Filter::In { column: "tracking_code".into(), values: codes.iter().map(|c| Value::Text(c.clone())).collect() });
+        }
+        if let Some(from) = q.from {
+            parts.push(Filter::Cmp { column: "at".into(), op: Op::Ge, value: Value::Int(to_millis(from)) });
+        }
+        if let Some(to) = q.to {
+            parts.push(Filter::Cmp { column: "at".into(), op: Op::Le, value: Value::Int(to_millis(to)) });
+        }
+        let sel = Select {
+            filter: Some(Filter::And(parts)),
+            sort: vec![("at".into(), Dir::Asc), ("id".into(), Dir::Asc)],
+            limit: Some(q.limit.max(0)),
+            ..Select::default()
+        };
+        let compiled = query::select(&update_schema(), &sel).map_err(|e| ApiError::invalid(e.to_string()))?;
+        let rows = compiled.query().fetch_all(self.db.reader()).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(PublicUpdate {
+                id: r.try_get("id")?,
+                tracking_code: r.try_get("tracking_code")?,
+                at: from_millis(r.try_get("at")?),
+                kind: r.try_get("kind")?,
+                status: r.try_get::<Option<String>, _>("status_to")?.as_deref().and_then(Status::parse),
+                report_status: Status::parse(&r.try_get::<String, _>("report_status")?).unwrap_or_default(),
+                text: r.try_get::<Option<String>, _>("text")?.map(|t| mask_personal(&t)),
+            });
+        }
+        Ok(out)
+    }
+
     /// Moves a report through its lifecycle (operators: any; staff: their
     /// units'). `forwarded` with `agency_code` reassigns (operators only, with
     /// a reason); `rejected` needs a reason; `duplicate` needs `duplicate_of`;
@@ -824,16 +1008,20 @@ impl Feedback {
         let kind = if agency != r.agency_code { "assignment" } else { "status" };
         self.history(&mut tx, &r.id, &caller.actor(), kind, Some(r.status), Some(to), agency.as_deref(), text, public).await?;
         let reporter = r.reporter.clone().unwrap_or_default();
-        self.notify_reporter(&mut tx, &reporter, &row.locale, &r.tracking_code, "report_status_changed", Some(to)).await?;
+        let chat = row.sender.as_deref().map(|s| (r.channel.as_str(), s));
+        self.notify_reporter(&mut tx, &reporter, chat, &row.locale, &r.tracking_code, "report_status_changed", Some(to)).await?;
         // Reporters of merged duplicates follow the surviving report.
-        let merged = sqlx::query("SELECT tracking_code, reporter_phone, reporter_email, locale FROM reports WHERE duplicate_of = $1")
+        let merged =
+            sqlx::query("SELECT tracking_code, channel, reporter_phone, reporter_email, reporter_channel_id, locale FROM reports WHERE duplicate_of = $1")
             .bind(&r.id)
             .fetch_all(&mut *tx)
             .await?;
         for m in merged {
             let who = Reporter { name: None, phone: m.try_get("reporter_phone")?, email: m.try_get("reporter_email")? };
             let code: String = m.try_get("tracking_code")?;
-            self.notify_reporter(&mut tx, &who, &m.try_get::<String, _>("locale")?, &code, "report_status_changed", Some(to)).await?;
+            let (channel, sender): (String, Option<String>) = (m.try_get("channel")?, m.try_get("reporter_channel_id")?);
+            let chat = sender.as_deref().map(|s| (channel.as_str(), s));
+            self.notify_reporter(&mut tx, &who, chat, &m.try_get::<String, _>("locale")?, &code, "report_status_changed", Some(to)).await?;
         }
         let ev = CloudEvent::new(
             &self.clock,

@@ -45,8 +45,9 @@ fn credentials(req: &Request) -> Credentials {
     c
 }
 
+/// Health checks, and provider webhooks (each authenticated by its own signature).
 fn exempt_from_rate_limit(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/metrics")
+    matches!(path, "/healthz" | "/readyz" | "/metrics") || path.starts_with("/webhooks/")
 }
 
 /// Resolves the caller, enforces CSRF and the anonymous rate limit, and puts

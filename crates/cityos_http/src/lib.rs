@@ -94,11 +94,14 @@ impl App {
 }
 
 /// Error format per path family. Standard API families register here as
-/// they arrive (Open311, OGC, NGSI-LD, CKAN); `/api` uses problem+json.
+/// they arrive (OGC, NGSI-LD, CKAN): `/open311` answers Open311 error
+/// arrays (XML for `.xml` paths); `/api` and the rest use problem+json.
 #[must_use]
 pub fn error_format_for(path: &str) -> &'static dyn ErrorFormat {
     static PROBLEM: ProblemJson = ProblemJson;
-    let _ = path;
+    if path == "/open311" || path.starts_with("/open311/") {
+        return cityos_feedback::open311::Open311Errors::for_path(path);
+    }
     &PROBLEM
 }
 
@@ -137,6 +140,8 @@ pub fn router(app: App) -> Router {
     let platform = Router::new().route("/readyz", get(readyz)).with_state(app.clone());
     let mut r = Router::new()
         .merge(api)
+        .merge(cityos_feedback::open311::router(app.feedback.clone()))
+        .merge(cityos_feedback::webhooks::router(app.feedback.clone(), app.config.webhooks.clone()))
         .merge(platform)
         .route(
             "/api/openapi.json",
@@ -148,6 +153,7 @@ pub fn router(app: App) -> Router {
         .route("/api/docs", get(docs::swagger_page))
         .route("/api", get(|| async { axum::response::Redirect::permanent("/api/docs") }))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .route("/open311/{*rest}", axum::routing::any(api_not_found))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics_layer::render))
         .fallback_service(console)

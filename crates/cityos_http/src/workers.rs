@@ -1,6 +1,6 @@
 //! Background work of a serving process: the outbox dispatcher, the
-//! notification sender, audit sealing, escalation of overdue reports and
-//! expired-session cleanup. All stop
+//! notification sender, the webhook inbox, audit sealing, escalation of
+//! overdue reports and expired-session cleanup. All stop
 //! when the shutdown signal turns true.
 
 use crate::App;
@@ -25,6 +25,10 @@ pub fn spawn_workers(app: &App) -> Vec<JoinHandle<()>> {
         }
         Err(e) => tracing::error!(error = %e, "notification sender not started: check [notify] settings"),
     }
+
+    // Messages that came by webhook become reports; most are filed at once by the
+    // request that stored them, this catches the rest.
+    handles.push(tokio::spawn(cityos_feedback::webhooks::run_inbox(app.feedback.clone(), Duration::from_millis(500), shutdown.clone())));
 
     let (db, clock, key, every) = (app.db.clone(), app.clock.clone(), app.seal_key.clone(), app.config.security.audit_seal_every);
     let feedback = app.feedback.clone();

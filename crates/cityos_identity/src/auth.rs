@@ -505,8 +505,17 @@ impl Identity {
             .await?
             .rows_affected();
         if n == 0 {
-            let revoked = sqlx::query("SELECT 1 AS x FROM api_keys WHERE id = $1 AND user_id = $2").bind(id).bind(&user_id).fetch_optional(&mut *tx).await?;
-            return Err(if revoked.is_some() { ApiError::conflict("the API key is already revoked") } else { ApiError::not_found("no such API key") }.into());
+            let revoked = sqlx::query("SELECT 1 AS x FROM api_keys WHERE id = $1 AND user_id = $2")
+                .bind(id)
+                .bind(&user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(if revoked.is_some() {
+                ApiError::conflict("the API key is already revoked")
+            } else {
+                ApiError::not_found("no such API key")
+            }
+            .into());
         }
         let actor = caller.actor();
         self.finish(tx, record(&actor, "identity.apikey.revoke", format!("apikey:{id}"), caller.request_id.clone()), None).await

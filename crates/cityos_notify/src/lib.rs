@@ -5,17 +5,20 @@
 //! - [`template`]: the catalogue of texts in Vietnamese (default) and English,
 //!   with `{name}` substitution that refuses missing variables.
 //! - [`Transport`]: how a rendered message leaves: [`SmtpTransport`] (e-mail
-//!   over SMTP with rustls) and [`SmsGateway`] (an HTTP SMS gateway).
+//!   over SMTP with rustls), [`SmsGateway`] (an HTTP SMS gateway),
+//!   [`ZaloOaApi`] (Zalo Official Account messages) and [`MessengerSendApi`]
+//!   (Facebook Messenger replies).
 //! - The outbox: [`enqueue`] writes a `notifications` row inside the caller's
 //!   transaction, so a notification exists exactly when its business change
 //!   commits; a [`Notifier`] claims due rows, renders, sends, retries
 //!   transient failures with exponential backoff and records the outcome,
 //!   which [`Notifier::status`] reports.
-//! - `testing` (cargo feature `testing`): a real SMTP server and SMS gateway on
-//!   127.0.0.1 for other crates' tests.
+//! - `testing` (cargo feature `testing`): a real SMTP server, SMS gateway and
+//!   generic HTTP receiver (for the Zalo and Messenger APIs) on 127.0.0.1 for
+//!   other crates' tests.
 //!
-//! Architecture invariant: no module talks to an SMTP server or SMS gateway
-//! except through this crate, and nothing is sent from inside a database
+//! Architecture invariant: no module talks to an SMTP server, SMS gateway or
+//! chat provider except through this crate, and nothing is sent from inside a database
 //! transaction: a message is queued in the transaction and sent after it.
 //! Recipients are personal data: they are stored for delivery and status, but
 //! never logged; a message's variables are erased once it is sent or failed.
@@ -24,6 +27,7 @@
 
 pub mod template;
 
+mod chat;
 mod outbox;
 mod sms;
 mod smtp;
@@ -32,6 +36,7 @@ mod transport;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use chat::{MessengerSendApi, ZaloOaApi};
 pub use outbox::{
     enqueue, retry_delay, DeliveryStatus, NotificationRequest, NotificationState, Notifier, FIRST_RETRY_DELAY, MAX_RETRY_DELAY, MIGRATIONS,
     STUCK_AFTER,

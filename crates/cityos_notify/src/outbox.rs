@@ -14,7 +14,7 @@
 
 use crate::template::{self, Locale, TemplateError};
 use crate::transport::{Channel, DeliveryError, Outgoing, Transport};
-use crate::{NotifyError, SmsGateway, SmtpTransport};
+use crate::{MessengerSendApi, NotifyError, SmsGateway, SmtpTransport, ZaloOaApi};
 use chrono::{DateTime, Duration, Utc};
 use cityos_core::config::NotifyConfig;
 use cityos_core::{from_millis, new_id, to_millis, Clock, SharedClock};
@@ -28,12 +28,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// The migrations of this module, for `Db::migrate`.
-pub const MIGRATIONS: &[ModuleMigration] = &[ModuleMigration {
-    version: 20_261_127_020_000,
-    description: "notifications outbox",
-    sqlite: NOTIFICATIONS_TABLE,
-    postgres: NOTIFICATIONS_TABLE,
-}];
+pub const MIGRATIONS: &[ModuleMigration] = &[
+    ModuleMigration {
+        version: 20_261_127_020_000,
+        description: "notifications outbox",
+        sqlite: NOTIFICATIONS_TABLE,
+        postgres: NOTIFICATIONS_TABLE,
+    },
+    ModuleMigration {
+        version: 20_261_127_110_000,
+        description: "notifications on zalo and messenger",
+        sqlite: CHAT_CHANNELS_SQLITE,
+        postgres: CHAT_CHANNELS_POSTGRES,
+    },
+];
 
 // The same text serves both backends: only BIGINT, TEXT and partial indexes.
 const NOTIFICATIONS_TABLE: &str = "
@@ -60,6 +68,46 @@ CREATE INDEX notifications_sending ON notifications (claimed_at) WHERE status = 
 CREATE INDEX notifications_related ON notifications (related_object);
 ";
 
+// SQLite cannot alter a CHECK constraint: the table is rebuilt with the wider
+// one (same columns, same order), and its indexes are made again.
+const CHAT_CHANNELS_SQLITE: &str = "
+CREATE TABLE notifications_widened (
+    id TEXT PRIMARY KEY,
+    channel TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'zalo', 'messenger')),
+    recipient TEXT NOT NULL,
+    template TEXT NOT NULL,
+    locale TEXT NOT NULL,
+    vars_json TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed')),
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    claimed_at BIGINT,
+    last_error TEXT,
+    provider_id TEXT,
+    purpose TEXT NOT NULL,
+    related_object TEXT,
+    created_at BIGINT NOT NULL,
+    sent_at BIGINT
+);
+INSERT INTO notifications_widened SELECT id, channel, recipient, template, locale, vars_json, status, attempts, next_attempt_at,
+    claimed_at, last_error, provider_id, purpose, related_object, created_at, sent_at FROM notifications;
+DROP TABLE notifications;
+ALTER TABLE notifications_widened RENAME TO notifications;
+CREATE INDEX notifications_due ON notifications (next_attempt_at) WHERE status = 'queued';
+CREATE INDEX notifications_sending ON notifications (claimed_at) WHERE status = 'sending';
+CREATE INDEX notifications_related ON notifications (related_object);
+";
+
+// PostgreSQL names an unnamed column CHECK `<table>_<column>_check`.
+const CHAT_CHANNELS_POSTGRES: &str = "
+ALTER TABLE notifications DROP CONSTRAINT IF EXISTS notifications_channel_check;
+ALTER TABLE notifications ADD CONSTRAINT notifications_channel_check CHECK (channel IN ('email', 'sms', 'zalo', 'messenger'));
+";
+
+/// Longest accepted chat recipient id (Zalo user ids and Messenger PSIDs are
+/// numeric strings of about 16–20 digits).
+const MAX_CHAT_ID_CHARS: usize = 64;
+
 /// A row left in `sending` this long is assumed orphaned by a dead worker
 /// and queued again. Far longer than any transport's own timeout.
 pub const STUCK_AFTER: Duration = Duration::minutes(10);
@@ -84,9 +132,10 @@ pub fn retry_delay(attempts: i64) -> Duration {
 /// A notification to send: what, to whom, in which language and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotificationRequest {
-    /// E-mail or SMS.
+    /// E-mail, SMS, Zalo or Messenger.
     pub channel: Channel,
-    /// E-mail address or phone number (personal data: never logged).
+    /// E-mail address, phone number, Zalo user id or Messenger PSID
+    /// (personal data: never logged).
     pub recipient: String,
     /// Template key from [`crate::template::CATALOGUE`], e.g. `otp_code`.
     pub template: String,
@@ -111,6 +160,20 @@ impl NotificationRequest {
     #[must_use]
     pub fn sms(phone: impl Into<String>, template: impl Into<String>) -> Self {
         Self::new(Channel::Sms, phone, template)
+    }
+
+    /// A Zalo Official Account message from `template` to the Zalo user
+    /// `user_id` (the id the OA's webhook reported), in Vietnamese.
+    #[must_use]
+    pub fn zalo(user_id: impl Into<String>, template: impl Into<String>) -> Self {
+        Self::new(Channel::Zalo, user_id, template)
+    }
+
+    /// A Messenger message from `template` to the page-scoped user id `psid`,
+    /// in Vietnamese.
+    #[must_use]
+    pub fn messenger(psid: impl Into<String>, template: impl Into<String>) -> Self {
+        Self::new(Channel::Messenger, psid, template)
     }
 
     /// A notification on `channel`, in Vietnamese, with no variables yet.
@@ -176,6 +239,12 @@ impl NotificationRequest {
             Channel::Sms if !is_phone_number(r) => {
                 return Err(NotifyError::Invalid("an SMS recipient must be a phone number (digits, optional leading +)".into()))
             }
+            Channel::Zalo | Channel::Messenger if !is_chat_id(r) => {
+                return Err(NotifyError::Invalid(format!(
+                    "a {} recipient must be the user id the channel gave (letters, digits, - and _)",
+                    self.channel
+                )))
+            }
             _ => {}
         }
         if self.template.is_empty() {
@@ -188,6 +257,10 @@ impl NotificationRequest {
 fn is_phone_number(s: &str) -> bool {
     let digits = s.strip_prefix('+').unwrap_or(s);
     (6..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
+}
+
+fn is_chat_id(s: &str) -> bool {
+    s.len() <= MAX_CHAT_ID_CHARS && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Queues a notification inside the caller's transaction and returns its id.
@@ -269,9 +342,9 @@ impl NotificationState {
 pub struct DeliveryStatus {
     /// The notification id.
     pub id: String,
-    /// E-mail or SMS.
+    /// E-mail, SMS, Zalo or Messenger.
     pub channel: Channel,
-    /// E-mail address or phone number (personal data).
+    /// E-mail address, phone number or chat user id (personal data).
     pub recipient: String,
     /// Template key.
     pub template: String,
@@ -328,6 +401,8 @@ pub struct Notifier {
     clock: SharedClock,
     email: Option<Arc<dyn Transport>>,
     sms: Option<Arc<dyn Transport>>,
+    zalo: Option<Arc<dyn Transport>>,
+    messenger: Option<Arc<dyn Transport>>,
     max_attempts: i64,
     poll_interval: std::time::Duration,
 }
@@ -338,6 +413,8 @@ impl fmt::Debug for Notifier {
             .field("backend", &self.db.backend())
             .field("email", &self.email)
             .field("sms", &self.sms)
+            .field("zalo", &self.zalo)
+            .field("messenger", &self.messenger)
             .field("max_attempts", &self.max_attempts)
             .field("poll_interval", &self.poll_interval)
             .finish_non_exhaustive()
@@ -357,11 +434,22 @@ impl Notifier {
     /// attempts, polling every second.
     #[must_use]
     pub fn new(db: Db, clock: SharedClock) -> Self {
-        Self { db, clock, email: None, sms: None, max_attempts: 8, poll_interval: std::time::Duration::from_secs(1) }
+        Self {
+            db,
+            clock,
+            email: None,
+            sms: None,
+            zalo: None,
+            messenger: None,
+            max_attempts: 8,
+            poll_interval: std::time::Duration::from_secs(1),
+        }
     }
 
     /// A notifier for `[notify]`: SMTP when `smtp.host` is set, the SMS
-    /// gateway when `sms.url` is set, `max_attempts` as configured.
+    /// gateway when `sms.url` is set, the Zalo OA API when
+    /// `zalo.access_token` is set, the Messenger Send API when
+    /// `messenger.page_access_token` is set; `max_attempts` as configured.
     ///
     /// # Errors
     /// [`NotifyError::Config`] naming the bad setting.
@@ -373,6 +461,12 @@ impl Notifier {
         if !config.sms.url.is_empty() {
             notifier = notifier.with_transport(Channel::Sms, Arc::new(SmsGateway::new(&config.sms)?));
         }
+        if !config.zalo.access_token.is_empty() {
+            notifier = notifier.with_transport(Channel::Zalo, Arc::new(ZaloOaApi::new(&config.zalo)?));
+        }
+        if !config.messenger.page_access_token.is_empty() {
+            notifier = notifier.with_transport(Channel::Messenger, Arc::new(MessengerSendApi::new(&config.messenger)?));
+        }
         Ok(notifier)
     }
 
@@ -382,6 +476,8 @@ impl Notifier {
         match channel {
             Channel::Email => self.email = Some(transport),
             Channel::Sms => self.sms = Some(transport),
+            Channel::Zalo => self.zalo = Some(transport),
+            Channel::Messenger => self.messenger = Some(transport),
         }
         self
     }
@@ -495,6 +591,8 @@ impl Notifier {
             let reason = match channel {
                 Channel::Email => "e-mail (SMTP) not configured: set [notify.smtp] host",
                 Channel::Sms => "SMS gateway not configured: set [notify.sms] url",
+                Channel::Zalo => "Zalo OA not configured: set [notify.zalo] access_token",
+                Channel::Messenger => "Messenger not configured: set [notify.messenger] page_access_token",
             };
             return self.fail(id, reason).await.map(Some);
         };
@@ -576,6 +674,8 @@ impl Notifier {
         match channel {
             Channel::Email => self.email.as_ref(),
             Channel::Sms => self.sms.as_ref(),
+            Channel::Zalo => self.zalo.as_ref(),
+            Channel::Messenger => self.messenger.as_ref(),
         }
     }
 
@@ -688,6 +788,10 @@ mod tests {
         assert!(NotificationRequest::sms("090-123", "otp_code").validate().is_err());
         assert!(NotificationRequest::email("a@b.vn", "otp_code").validate().is_ok());
         assert!(NotificationRequest::email("a@b.vn\r\nBcc: x@y", "otp_code").validate().is_err());
+        assert!(NotificationRequest::zalo("8451924017238817", "report_received").validate().is_ok());
+        assert!(NotificationRequest::messenger("24830115671234567", "report_received").validate().is_ok());
+        assert!(NotificationRequest::zalo("a b", "report_received").validate().is_err());
+        assert!(NotificationRequest::messenger("x".repeat(65), "report_received").validate().is_err());
     }
 
     #[test]
@@ -695,7 +799,7 @@ mod tests {
         for s in [NotificationState::Queued, NotificationState::Sending, NotificationState::Sent, NotificationState::Failed] {
             assert_eq!(NotificationState::parse(s.as_str()), Some(s));
         }
-        for c in [Channel::Email, Channel::Sms] {
+        for c in Channel::ALL {
             assert_eq!(Channel::parse(c.as_str()), Some(c));
         }
     }

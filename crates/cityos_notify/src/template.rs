@@ -210,7 +210,7 @@ impl Template {
     }
 
     /// Fills in the texts `channel` needs (subject and body for e-mail, the
-    /// SMS text for SMS).
+    /// SMS text for SMS, Zalo and Messenger).
     ///
     /// # Errors
     /// [`TemplateError::MissingVariable`] naming the first placeholder that has
@@ -226,7 +226,8 @@ impl Template {
                 };
                 Ok(Rendered { subject: fill(text.subject)?, body: fill(text.body)? + signature })
             }
-            Channel::Sms => Ok(Rendered { subject: String::new(), body: fill(text.sms)? }),
+            // Chat messages reuse the short SMS text: it carries every variable and fits a chat bubble.
+            Channel::Sms | Channel::Zalo | Channel::Messenger => Ok(Rendered { subject: String::new(), body: fill(text.sms)? }),
         }
     }
 }
@@ -350,6 +351,9 @@ mod tests {
         let sms = render("otp_code", Locale::Vi, Channel::Sms, &v).unwrap();
         assert!(sms.subject.is_empty());
         assert!(sms.body.starts_with("Ma xac thuc CityOS cua ban la 482913."));
+        for chat in [Channel::Zalo, Channel::Messenger] {
+            assert_eq!(render("otp_code", Locale::Vi, chat, &v).unwrap(), sms, "chat messages carry the SMS text");
+        }
     }
 
     #[test]

@@ -1,16 +1,17 @@
-//! Real local receivers for tests (cargo feature `testing`): an SMTP server
-//! and an HTTP SMS gateway, each on 127.0.0.1 at a free port, collecting what
-//! they receive. Other crates enable the feature in their `[dev-dependencies]`:
+//! Real local receivers for tests (cargo feature `testing`): an SMTP server,
+//! an HTTP SMS gateway and a generic HTTP receiver (standing in for the Zalo
+//! OA API and the Messenger Send API), each on 127.0.0.1 at a free port,
+//! collecting what they receive. Other crates enable the feature in their `[dev-dependencies]`:
 //!
 //! ```toml
 //! cityos_notify = { workspace = true, features = ["testing"] }
 //! ```
 //!
-//! Both stop when dropped.
+//! They stop when dropped.
 #![expect(clippy::expect_used, reason = "a test fixture that cannot be set up should fail the test loudly")]
 
 use base64::Engine as _;
-use cityos_core::config::{Secret, SmsConfig, SmtpConfig};
+use cityos_core::config::{MessengerConfig, Secret, SmsConfig, SmtpConfig, ZaloConfig};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -550,9 +551,224 @@ async fn receive_sms(
     (StatusCode::OK, axum::Json(json!({"id": id, "status": "accepted"})))
 }
 
+// ---------------------------------------------------------------- HTTP
+
+/// One request as the [`TestHttpReceiver`] got it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedRequest {
+    /// `POST`, `GET`, …
+    pub method: String,
+    /// The path, e.g. `/v3.0/oa/message/cs`.
+    pub path: String,
+    /// Query parameters, percent-decoded, in order.
+    pub query: Vec<(String, String)>,
+    /// Headers with lower-case names, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body parsed as JSON (`Null` when it is not JSON).
+    pub json: serde_json::Value,
+    /// The body as text.
+    pub body: String,
+}
+
+impl ReceivedRequest {
+    /// The first header called `name` (any case).
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The first query parameter called `name`.
+    #[must_use]
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// What the receiver answers to its `n`-th accepted request (1-based).
+type Reply = dyn Fn(usize) -> serde_json::Value + Send + Sync;
+
+struct ReceiverState {
+    reply: Box<Reply>,
+    received: Mutex<Vec<ReceivedRequest>>,
+    fail_remaining: AtomicUsize,
+    fail_status: AtomicU16,
+    fail_body: Mutex<serde_json::Value>,
+}
+
+impl std::fmt::Debug for ReceiverState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceiverState").field("received", &self.received).finish_non_exhaustive()
+    }
+}
+
+/// A local HTTP server that accepts any request on any path, keeps it, and
+/// answers 200 with a JSON body of the test's choosing. It stands in for
+/// providers such as the Zalo OA API ([`TestHttpReceiver::zalo`]) and the
+/// Messenger Send API ([`TestHttpReceiver::messenger`]).
+#[derive(Debug)]
+pub struct TestHttpReceiver {
+    addr: SocketAddr,
+    state: Arc<ReceiverState>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for TestHttpReceiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The access token [`TestHttpReceiver::zalo_config`] carries.
+pub const TEST_ZALO_TOKEN: &str = "test-zalo-oa-token";
+/// The page access token [`TestHttpReceiver::messenger_config`] carries.
+pub const TEST_MESSENGER_TOKEN: &str = "test-page-token";
+
+impl TestHttpReceiver {
+    /// Starts a receiver answering its `n`-th accepted request (1-based) with
+    /// `200` and `reply(n)`.
+    ///
+    /// # Panics
+    /// When no local port can be bound.
+    pub async fn start(reply: impl Fn(usize) -> serde_json::Value + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind test HTTP receiver");
+        let addr = listener.local_addr().expect("test HTTP receiver address");
+        let state = Arc::new(ReceiverState {
+            reply: Box::new(reply),
+            received: Mutex::new(Vec::new()),
+            fail_remaining: AtomicUsize::new(0),
+            fail_status: AtomicU16::new(500),
+            fail_body: Mutex::new(serde_json::Value::Null),
+        });
+        let app = axum::Router::new().fallback(receive_request).with_state(Arc::clone(&state));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { addr, state, task }
+    }
+
+    /// A receiver that answers as the Zalo OA API does on success:
+    /// `{"error": 0, "message": "Success", "data": {"message_id": "zalo-N", …}}`.
+    pub async fn zalo() -> Self {
+        Self::start(|n| serde_json::json!({"error": 0, "message": "Success", "data": {"message_id": format!("zalo-{n}")}})).await
+    }
+
+    /// A receiver that answers as the Messenger Send API does on success:
+    /// `{"recipient_id": …, "message_id": "m_N"}`.
+    pub async fn messenger() -> Self {
+        Self::start(|n| serde_json::json!({"recipient_id": "psid", "message_id": format!("m_{n}")})).await
+    }
+
+    /// Where it listens, with a path: `http://127.0.0.1:PORT/<path>`.
+    #[must_use]
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}/{}", self.addr, path.trim_start_matches('/'))
+    }
+
+    /// `[notify.zalo]` settings that send here (path `/v3.0/oa/message/cs`) with [`TEST_ZALO_TOKEN`].
+    #[must_use]
+    pub fn zalo_config(&self) -> ZaloConfig {
+        ZaloConfig { api_url: self.url("/v3.0/oa/message/cs"), access_token: Secret::new(TEST_ZALO_TOKEN) }
+    }
+
+    /// `[notify.messenger]` settings that send here (path `/me/messages`) with [`TEST_MESSENGER_TOKEN`].
+    #[must_use]
+    pub fn messenger_config(&self) -> MessengerConfig {
+        MessengerConfig { api_url: self.url("/me/messages"), page_access_token: Secret::new(TEST_MESSENGER_TOKEN) }
+    }
+
+    /// Answers the next `n` requests with HTTP `status` and `body` instead of
+    /// accepting them (Zalo reports failures as `200` with a non-zero `error`).
+    pub fn fail_next(&self, n: usize, status: u16, body: serde_json::Value) {
+        *locked(&self.state.fail_body) = body;
+        self.state.fail_status.store(status, Ordering::SeqCst);
+        self.state.fail_remaining.store(n, Ordering::SeqCst);
+    }
+
+    /// Every accepted request so far, oldest first.
+    #[must_use]
+    pub fn requests(&self) -> Vec<ReceivedRequest> {
+        locked(&self.state.received).clone()
+    }
+
+    /// The first accepted request matching `predicate`, waiting up to `timeout` for it.
+    pub async fn wait_for(&self, predicate: impl Fn(&ReceivedRequest) -> bool, timeout: Duration) -> Option<ReceivedRequest> {
+        poll_until(timeout, || locked(&self.state.received).iter().find(|m| predicate(m)).cloned()).await
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn receive_request(
+    axum::extract::State(state): axum::extract::State<Arc<ReceiverState>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+    use axum::http::StatusCode;
+    if state.fail_remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+        let status = StatusCode::from_u16(state.fail_status.load(Ordering::SeqCst)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return (status, axum::Json(locked(&state.fail_body).clone()));
+    }
+    let query = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect();
+    let request = ReceivedRequest {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+        query,
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect(),
+        json: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    let n = {
+        let mut received = locked(&state.received);
+        received.push(request);
+        received.len()
+    };
+    (StatusCode::OK, axum::Json((state.reply)(n)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%20b+c%2"), "a b c%2");
+        assert_eq!(percent_decode("t%C3%A0i"), "tài");
+    }
 
     #[test]
     fn decodes_encoded_words_and_quoted_printable() {

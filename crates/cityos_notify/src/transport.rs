@@ -1,6 +1,7 @@
 //! How a rendered message leaves CityOS: the [`Transport`] trait and its
-//! vocabulary. [`crate::SmtpTransport`] and [`crate::SmsGateway`] implement it;
-//! tests and future channels (Zalo OA, web push) can add their own.
+//! vocabulary. [`crate::SmtpTransport`], [`crate::SmsGateway`],
+//! [`crate::ZaloOaApi`] and [`crate::MessengerSendApi`] implement it; tests
+//! and future channels (web push) can add their own.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,15 +15,26 @@ pub enum Channel {
     Email,
     /// SMS through the HTTP gateway; the recipient is a phone number.
     Sms,
+    /// A Zalo Official Account message; the recipient is the user's Zalo id
+    /// (as the OA's webhook gave it).
+    Zalo,
+    /// A Facebook Messenger message from the city's Page; the recipient is
+    /// the page-scoped user id (PSID).
+    Messenger,
 }
 
 impl Channel {
-    /// The stored name: `email` or `sms`.
+    /// Every channel.
+    pub const ALL: [Channel; 4] = [Channel::Email, Channel::Sms, Channel::Zalo, Channel::Messenger];
+
+    /// The stored name: `email`, `sms`, `zalo` or `messenger`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Email => "email",
             Self::Sms => "sms",
+            Self::Zalo => "zalo",
+            Self::Messenger => "messenger",
         }
     }
 
@@ -32,6 +44,8 @@ impl Channel {
         match s {
             "email" => Some(Self::Email),
             "sms" => Some(Self::Sms),
+            "zalo" => Some(Self::Zalo),
+            "messenger" => Some(Self::Messenger),
             _ => None,
         }
     }
@@ -51,11 +65,11 @@ pub struct Outgoing {
     pub id: String,
     /// The channel it goes out on.
     pub channel: Channel,
-    /// E-mail address or phone number.
+    /// E-mail address, phone number, Zalo user id or Messenger PSID.
     pub to: String,
-    /// E-mail subject; empty for SMS.
+    /// E-mail subject; empty for the other channels.
     pub subject: String,
-    /// E-mail body (plain text) or SMS text.
+    /// E-mail body (plain text), or the text of an SMS or chat message.
     pub body: String,
     /// When the notification was created (the e-mail `Date`).
     pub created_at: DateTime<Utc>,
@@ -65,7 +79,7 @@ pub struct Outgoing {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Receipt {
     /// The provider's id for the message, when it gives one (the SMS
-    /// gateway's `id`, the e-mail `Message-ID`).
+    /// gateway's `id`, the e-mail `Message-ID`, Zalo's or Messenger's `message_id`).
     pub provider_id: Option<String>,
 }
 

@@ -1,12 +1,14 @@
-//! Delivery through real local receivers (an SMTP server and an HTTP SMS
-//! gateway on 127.0.0.1), on the backend named by `CITYOS_TEST_BACKEND`.
+//! Delivery through real local receivers (an SMTP server, an HTTP SMS
+//! gateway, and HTTP receivers standing in for the Zalo OA API and the
+//! Messenger Send API, all on 127.0.0.1), on the backend named by
+//! `CITYOS_TEST_BACKEND`.
 //! The only integration-test binary of this crate: link time dominates.
 #![expect(clippy::unwrap_used, reason = "fixtures outside #[test] functions fail the test loudly")]
 
 use chrono::Duration;
 use cityos_core::config::{NotifyConfig, SmsConfig, SmtpConfig};
 use cityos_core::{from_millis, ManualClock, SharedClock};
-use cityos_notify::testing::{TestSmsGateway, TestSmtpServer, TEST_SMS_TOKEN};
+use cityos_notify::testing::{TestHttpReceiver, TestSmsGateway, TestSmtpServer, TEST_MESSENGER_TOKEN, TEST_SMS_TOKEN, TEST_ZALO_TOKEN};
 use cityos_notify::{
     enqueue, Channel, DeliveryError, Locale, NotificationRequest, NotificationState, Notifier, NotifyError, Outgoing, Receipt, Transport,
     MIGRATIONS,
@@ -23,6 +25,8 @@ struct Fixture {
     clock: ManualClock,
     smtp: TestSmtpServer,
     sms: TestSmsGateway,
+    zalo: TestHttpReceiver,
+    messenger: TestHttpReceiver,
 }
 
 impl Fixture {
@@ -30,7 +34,14 @@ impl Fixture {
         let t = TestDb::new().await;
         t.db.migrate(&[MIGRATIONS]).await.unwrap();
         let clock = ManualClock::new(from_millis(1_795_000_000_000));
-        Self { t, clock, smtp: TestSmtpServer::start().await, sms: TestSmsGateway::start().await }
+        Self {
+            t,
+            clock,
+            smtp: TestSmtpServer::start().await,
+            sms: TestSmsGateway::start().await,
+            zalo: TestHttpReceiver::zalo().await,
+            messenger: TestHttpReceiver::messenger().await,
+        }
     }
 
     fn shared_clock(&self) -> SharedClock {
@@ -38,7 +49,13 @@ impl Fixture {
     }
 
     fn config(&self) -> NotifyConfig {
-        NotifyConfig { max_attempts: 8, smtp: self.smtp.config(), sms: self.sms.config() }
+        NotifyConfig {
+            max_attempts: 8,
+            smtp: self.smtp.config(),
+            sms: self.sms.config(),
+            zalo: self.zalo.zalo_config(),
+            messenger: self.messenger.messenger_config(),
+        }
     }
 
     fn notifier(&self) -> Notifier {
@@ -265,9 +282,12 @@ async fn an_unconfigured_channel_fails_visibly() {
     let f = Fixture::new().await;
     let sms = f.enqueue(&otp_sms("0901234567")).await;
     let mail = f.enqueue(&otp_email("a@example.vn", Locale::Vi)).await;
-    let config = NotifyConfig { max_attempts: 8, smtp: SmtpConfig::default(), sms: SmsConfig::default() };
+    let zalo = f.enqueue(&NotificationRequest::zalo("8451924017238817", "report_received").var("report_id", "X").var("url", "u")).await;
+    let config = NotifyConfig { max_attempts: 8, smtp: SmtpConfig::default(), sms: SmsConfig::default(), ..NotifyConfig::default() };
     let notifier = Notifier::from_config(f.t.db.clone(), f.shared_clock(), &config).unwrap();
-    assert_eq!(notifier.deliver_due(10).await.unwrap(), 2);
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 3);
+    let s = notifier.status(&zalo).await.unwrap().unwrap();
+    assert!(s.last_error.as_deref().unwrap().starts_with("Zalo OA not configured"), "{:?}", s.last_error);
     let s = notifier.status(&sms).await.unwrap().unwrap();
     assert_eq!(s.state, NotificationState::Failed);
     assert!(s.last_error.as_deref().unwrap().starts_with("SMS gateway not configured"), "{:?}", s.last_error);
@@ -280,7 +300,7 @@ async fn an_unconfigured_channel_fails_visibly() {
 async fn smtp_credentials_and_refusals() {
     let f = Fixture::new().await;
     let server = TestSmtpServer::start_with_auth("cityos", "mật-khẩu").await;
-    let config = NotifyConfig { max_attempts: 8, smtp: server.config(), sms: SmsConfig::default() };
+    let config = NotifyConfig { max_attempts: 8, smtp: server.config(), sms: SmsConfig::default(), ..NotifyConfig::default() };
     let notifier = Notifier::from_config(f.t.db.clone(), f.shared_clock(), &config).unwrap();
 
     let ok = f.enqueue(&otp_email("a@example.vn", Locale::Vi)).await;
@@ -320,7 +340,9 @@ async fn an_unreachable_provider_is_transient() {
     let smtp = { TestSmtpServer::start().await.config() };
     let sms = { TestSmsGateway::start().await.config() };
     tokio::time::sleep(StdDuration::from_millis(50)).await;
-    let notifier = Notifier::from_config(f.t.db.clone(), f.shared_clock(), &NotifyConfig { max_attempts: 8, smtp, sms }).unwrap();
+    let notifier =
+        Notifier::from_config(f.t.db.clone(), f.shared_clock(), &NotifyConfig { max_attempts: 8, smtp, sms, ..NotifyConfig::default() })
+            .unwrap();
     let a = f.enqueue(&otp_email("a@example.vn", Locale::Vi)).await;
     let b = f.enqueue(&otp_sms("0901234567")).await;
     assert_eq!(notifier.deliver_due(10).await.unwrap(), 2);
@@ -470,5 +492,106 @@ async fn shutdown_finishes_the_message_in_hand_and_leaves_the_rest_queued() {
         states.push(notifier.status(id).await.unwrap().unwrap().state);
     }
     assert_eq!(states, [NotificationState::Sent, NotificationState::Queued, NotificationState::Queued]);
+    f.cleanup().await;
+}
+
+fn received(channel: Channel, to: &str) -> NotificationRequest {
+    NotificationRequest::new(channel, to, "report_received")
+        .var("report_id", "261127-ABCDE")
+        .var("url", "http://127.0.0.1:8080/#/track/261127-ABCDE")
+        .related_object("report:261127-ABCDE")
+}
+
+#[tokio::test]
+async fn zalo_and_messenger_replies_reach_their_apis() {
+    let f = Fixture::new().await;
+    let z = f.enqueue(&received(Channel::Zalo, "8451924017238817")).await;
+    let m = f.enqueue(&received(Channel::Messenger, "24830115671234567").locale(Locale::En)).await;
+    let notifier = f.notifier();
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 2);
+
+    let zr = f.zalo.wait_for(|_| true, WAIT).await.expect("Zalo OA API call");
+    assert_eq!((zr.method.as_str(), zr.path.as_str()), ("POST", "/v3.0/oa/message/cs"));
+    assert_eq!(zr.header("access_token"), Some(TEST_ZALO_TOKEN), "the OA token travels in the access_token header");
+    assert_eq!(zr.json["recipient"]["user_id"], "8451924017238817");
+    let text = zr.json["message"]["text"].as_str().unwrap();
+    assert!(text.starts_with("CityOS da nhan phan anh 261127-ABCDE"), "{text}");
+    let s = notifier.status(&z).await.unwrap().unwrap();
+    assert_eq!((s.state, s.channel, s.provider_id.as_deref()), (NotificationState::Sent, Channel::Zalo, Some("zalo-1")));
+
+    let mr = f.messenger.wait_for(|_| true, WAIT).await.expect("Send API call");
+    assert_eq!((mr.method.as_str(), mr.path.as_str()), ("POST", "/me/messages"));
+    assert_eq!(mr.query_param("access_token"), Some(TEST_MESSENGER_TOKEN));
+    assert_eq!(mr.json["recipient"]["id"], "24830115671234567");
+    assert_eq!(mr.json["messaging_type"], "RESPONSE");
+    assert!(mr.json["message"]["text"].as_str().unwrap().starts_with("CityOS received your report 261127-ABCDE"));
+    let s = notifier.status(&m).await.unwrap().unwrap();
+    assert_eq!((s.state, s.channel, s.provider_id.as_deref()), (NotificationState::Sent, Channel::Messenger, Some("m_1")));
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn zalo_errors_inside_a_200_are_failures() {
+    let f = Fixture::new().await;
+    // An invalid (expired) OA token: retried, since a renewed token fixes it.
+    f.zalo.fail_next(1, 200, serde_json::json!({"error": -216, "message": "Access token is invalid"}));
+    let retried = f.enqueue(&received(Channel::Zalo, "8451924017238817")).await;
+    let notifier = f.notifier();
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    let s = notifier.status(&retried).await.unwrap().unwrap();
+    assert_eq!((s.state, s.attempts), (NotificationState::Queued, 1));
+    assert!(s.last_error.as_deref().unwrap().contains("-216"), "{:?}", s.last_error);
+    f.clock.advance(Duration::seconds(30));
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    assert_eq!(notifier.status(&retried).await.unwrap().unwrap().state, NotificationState::Sent);
+    // Anything else Zalo refuses (here: the user has not written within the reply window) is final.
+    f.zalo.fail_next(1, 200, serde_json::json!({"error": -230, "message": "User has not interacted with the OA in the past 7 days"}));
+    let refused = f.enqueue(&received(Channel::Zalo, "8451924017238818")).await;
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    let s = notifier.status(&refused).await.unwrap().unwrap();
+    assert_eq!((s.state, s.attempts), (NotificationState::Failed, 1));
+    assert!(s.last_error.as_deref().unwrap().contains("-230"), "{:?}", s.last_error);
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn messenger_throttling_is_retried_and_refusals_are_final() {
+    let f = Fixture::new().await;
+    f.messenger.fail_next(
+        1,
+        400,
+        serde_json::json!({"error": {"message": "Calls to this api have exceeded the rate limit.", "code": 613}}),
+    );
+    let throttled = f.enqueue(&received(Channel::Messenger, "24830115671234567")).await;
+    let notifier = f.notifier();
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    assert_eq!(notifier.status(&throttled).await.unwrap().unwrap().state, NotificationState::Queued);
+    f.messenger.fail_next(1, 400, serde_json::json!({"error": {"message": "No matching user found", "code": 100}}));
+    let refused = f.enqueue(&received(Channel::Messenger, "24830115671234568")).await;
+    f.clock.advance(Duration::seconds(30));
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 2);
+    // The refused one was due first (queued at once; the throttled one waits 30 s) and met the refusal.
+    let s = notifier.status(&refused).await.unwrap().unwrap();
+    assert_eq!((s.state, s.attempts), (NotificationState::Failed, 1));
+    assert!(s.last_error.as_deref().unwrap().contains("400"), "{:?}", s.last_error);
+    let s = notifier.status(&throttled).await.unwrap().unwrap();
+    assert_eq!((s.state, s.attempts), (NotificationState::Sent, 2));
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn chat_recipients_are_checked_and_unknown_channels_refused_by_the_table() {
+    let f = Fixture::new().await;
+    let notifier = f.notifier();
+    for bad in [NotificationRequest::zalo("", "report_received"), NotificationRequest::messenger("12 34", "report_received")] {
+        assert!(matches!(notifier.enqueue(&bad).await, Err(NotifyError::Invalid(_))), "{bad:?}");
+    }
+    let fax = sqlx::query(
+        "INSERT INTO notifications (id, channel, recipient, template, locale, vars_json, status, next_attempt_at, purpose, created_at) \
+         VALUES ('x', 'fax', 'r', 't', 'vi', '{}', 'queued', 0, 'p', 0)",
+    )
+    .execute(f.t.db.writer())
+    .await;
+    assert!(fax.is_err(), "the channel column still refuses what no transport sends");
     f.cleanup().await;
 }

@@ -12,6 +12,8 @@ mod citizens;
 mod events;
 mod feedback;
 mod identity;
+mod open311;
 mod platform;
 mod process;
 mod roles;
+mod webhooks;
