@@ -534,6 +534,23 @@ impl Feedback {
             }
             let _ = cid;
         }
+        // Contacts are stored normalised (E.164 phones, lower-case e-mail) so replies reach them.
+        if let Some(p) = reporter.phone.as_deref().filter(|p| !p.trim().is_empty()) {
+            match cityos_identity::normalise_contact(p) {
+                Ok(c) if c.kind == "phone" => reporter.phone = Some(c.value),
+                _ => return Err(ApiError::invalid("reporter.phone is not a phone number").into()),
+            }
+        } else {
+            reporter.phone = None;
+        }
+        if let Some(e) = reporter.email.as_deref().filter(|e| !e.trim().is_empty()) {
+            match cityos_identity::normalise_contact(e) {
+                Ok(c) if c.kind == "email" => reporter.email = Some(c.value),
+                _ => return Err(ApiError::invalid("reporter.email is not an e-mail address").into()),
+            }
+        } else {
+            reporter.email = None;
+        }
         let id = new_id();
         let status = if routed { Status::Forwarded } else { Status::Received };
         let locale = new.locale.clone().filter(|l| l == "en").unwrap_or_else(|| "vi".into());
@@ -752,9 +769,13 @@ impl Feedback {
     /// 401/403/404.
     pub async fn report(&self, caller: &Caller, id: &str) -> Result<Report, FeedbackError> {
         caller.require_any(Self::READERS)?;
-        let r = self.load(id).await?.ok_or_else(|| ApiError::not_found("no such report"))?.report;
+        let mut r = self.load(id).await?.ok_or_else(|| ApiError::not_found("no such report"))?.report;
         if !Self::may_read(caller, &r) {
             return Err(ApiError::forbidden("this report belongs to another unit").into());
+        }
+        // Contact details only for those who handle the report (need to know).
+        if !Self::may_handle(caller, &r) {
+            r.reporter = None;
         }
         self.audit_read(caller, &format!("report:{}", r.id), 1).await?;
         Ok(r)
@@ -834,7 +855,12 @@ impl Feedback {
             .fetch_one(self.db.reader())
             .await?
             .try_get("n")?;
-        let items: Vec<Report> = rows.iter().map(|r| decode(r, now).map(|x| x.report)).collect::<Result<_, _>>()?;
+        let mut items: Vec<Report> = rows.iter().map(|r| decode(r, now).map(|x| x.report)).collect::<Result<_, _>>()?;
+        for r in &mut items {
+            if !Self::may_handle(caller, r) {
+                r.reporter = None;
+            }
+        }
         self.audit_read(caller, "reports", items.len()).await?;
         Ok(Page::new(items, total, &page))
     }

@@ -20,6 +20,7 @@ mod tree;
 
 pub use accounts::{Agency, NewAgency, NewUser, UserView};
 pub use auth::{otpauth_url, totp_code, Authenticated, Credentials, LoginOutcome, LoginRequest, SESSION_COOKIE};
+pub use citizens::{normalise_contact, Contact};
 pub use jurisdictions::{Jurisdiction, LegacyUnit};
 pub use migrations::MIGRATIONS;
 

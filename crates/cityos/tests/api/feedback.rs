@@ -325,3 +325,27 @@ async fn unit_statistics_and_the_public_ranking() {
     assert_eq!(ranking["items"][0]["agency_code"], "UBND-P-SAIGON");
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn only_those_handling_a_report_see_the_reporters_contact() {
+    let t = app().await;
+    let r = file(&t, None, json!({"description": "Ổ gà lớn", "category_code": "ROADS.POTHOLE", "lat": SAIGON.0, "lon": SAIGON.1, "reporter": {"phone": "0909 111 222", "name": "Lê Thị Mai"}})).await;
+    let code = r["tracking_code"].as_str().unwrap();
+    let staff = t.login("staff").await;
+    let handled: Value = t.get(&format!("/api/feedback/reports/{code}"), Some(&staff)).await.json().await.unwrap();
+    assert_eq!(handled["reporter"]["phone"], "+84909111222", "stored normalised");
+    // A city-wide viewer may read the report but not who sent it.
+    let admin = t.login("admin").await;
+    let uid = t.user_id("viewer").await;
+    let g = t.post(&format!("/api/identity/users/{uid}/grants"), Some(&admin), &json!({"role": "viewer", "scope": {"kind": "city"}})).await;
+    assert_eq!(g.status(), 201);
+    let viewer = t.login("viewer").await;
+    let seen: Value = t.get(&format!("/api/feedback/reports/{code}"), Some(&viewer)).await.json().await.unwrap();
+    assert_eq!(seen["tracking_code"], code);
+    assert!(seen["reporter"].is_null(), "{seen}");
+    let q: Value = t.get("/api/feedback/reports", Some(&viewer)).await.json().await.unwrap();
+    assert!(!q.to_string().contains("84909111222"), "{q}");
+    let bad = t.post("/api/feedback/reports", None, &json!({"description": "Ổ gà lớn", "reporter": {"phone": "gọi tôi"}})).await;
+    assert_problem(bad, 422, "invalid_input").await;
+    t.cleanup().await;
+}
