@@ -286,9 +286,11 @@ async fn seed_reports(
     let mut rng = rand::rngs::StdRng::seed_from_u64(1022);
     let operator = system_operator();
     let citizen = cityos_api::Caller::default();
+    let mut previous: Option<String> = None;
     let step = chrono::Duration::minutes(i64::try_from(45 * 24 * 60 / n.max(1)).unwrap_or(60));
     for i in 0..n {
-        clock.advance(step);
+        // Each report is filed at its own moment; handling below never runs past now.
+        clock.set(start + step * i32::try_from(i).unwrap_or(0));
         let (cat, text) = REPORTS[rng.gen_range(0..REPORTS.len())];
         let street = STREETS[rng.gen_range(0..STREETS.len())];
         // Most reports come from the dense city core.
@@ -310,6 +312,16 @@ async fn seed_reports(
         if r.status != Status::Forwarded {
             continue;
         }
+        let fail = |e: cityos_feedback::FeedbackError| anyhow::anyhow!("{}", ApiError::from(e));
+        // Some reports repeat an earlier one nearby: the operator merges them.
+        if i % 23 == 7 {
+            if let Some(prev) = &previous {
+                let change = Transition { status: Status::Duplicate, duplicate_of: Some(prev.clone()), ..Transition::default() };
+                fb.transition(&operator, &r.id, &change).await.map_err(fail)?;
+                continue;
+            }
+        }
+        previous = Some(r.id.clone());
         // Age decides how far a report has got; a few are left overdue on purpose.
         let age_days = (n - i) * 45 / n;
         let path: &[Status] = match (age_days, i % 11) {
@@ -318,12 +330,15 @@ async fn seed_reports(
             (3..=6, _) => &[Status::Acknowledged],
             (7..=12, 1 | 2) => &[Status::Acknowledged],
             (7..=12, _) => &[Status::Acknowledged, Status::InProgress],
-            (_, 3) => &[Status::Acknowledged, Status::InProgress, Status::Resolved, Status::Reopened],
             (_, 4) => &[Status::Acknowledged],
             _ => &[Status::Acknowledged, Status::InProgress, Status::Resolved],
         };
+        let mut reached = Status::Forwarded;
         for s in path {
             clock.advance(chrono::Duration::hours(rng.gen_range(2..30)));
+            if clock.now() > cityos_core::SystemClock.now() {
+                break;
+            }
             let text = match s {
                 Status::Resolved => Some(format!("Đơn vị đã khắc phục xong sự cố tại đường {street}. Cảm ơn người dân đã phản ánh.")),
                 Status::Rejected => {
@@ -332,22 +347,38 @@ async fn seed_reports(
                 _ => None,
             };
             let change = Transition { status: *s, text, ..Transition::default() };
-            if *s == Status::Reopened {
-                // Reopening is the citizen's word; the demo records it as the call centre taking it by phone.
-                sqlx::query("UPDATE reports SET status = 'reopened' WHERE id = $1").bind(&r.id).execute(db.writer()).await?;
-                continue;
-            }
-            fb.transition(&operator, &r.id, &change).await.map_err(|e| anyhow::anyhow!("{}", ApiError::from(e)))?;
+            fb.transition(&operator, &r.id, &change).await.map_err(fail)?;
+            reached = *s;
         }
-        if path.last() == Some(&Status::Resolved) && rng.gen_bool(0.6) {
-            sqlx::query("UPDATE reports SET rating = $1 WHERE id = $2")
-                .bind(rng.gen_range(2_i64..=5))
+        // The reporting citizen answers "is it really fixed?" on most resolved reports.
+        if reached == Status::Resolved && i % 3 != 2 {
+            let resident = demo_citizen(&r.id);
+            sqlx::query("UPDATE reports SET reporter_citizen_id = $1 WHERE id = $2")
+                .bind(resident.actor().trim_start_matches("citizen:"))
                 .bind(&r.id)
                 .execute(db.writer())
                 .await?;
+            clock.advance(chrono::Duration::hours(rng.gen_range(1..48)));
+            if clock.now() <= cityos_core::SystemClock.now() {
+                let fixed = i % 11 != 3;
+                let rating = fixed.then(|| rng.gen_range(3_i64..=5)).or(Some(1));
+                let comment = if fixed { "Cảm ơn đơn vị đã xử lý nhanh" } else { "Vẫn chưa được khắc phục" };
+                fb.citizen_feedback(&resident, &r.tracking_code, fixed, rating, Some(comment)).await.map_err(fail)?;
+            }
         }
     }
     Ok(n)
+}
+
+/// A demo resident who filed one report (a pseudonymous id, no account data).
+fn demo_citizen(report_id: &str) -> cityos_api::Caller {
+    cityos_api::Caller {
+        principal: cityos_api::Principal::Citizen {
+            citizen_id: format!("demo-resident-{}", &report_id[report_id.len().saturating_sub(8)..]),
+        },
+        grants: Vec::new(),
+        request_id: None,
+    }
 }
 
 fn system_operator() -> cityos_api::Caller {

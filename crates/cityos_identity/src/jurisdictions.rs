@@ -236,7 +236,8 @@ impl Identity {
         }
         sqlx::query(
             "INSERT INTO jurisdictions (code, name, name_folded, division_type, level, parent_code, valid_from, lat, lon, area_km2, boundary_source)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'none')",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, CAST(NULLIF($8, '') AS DOUBLE PRECISION), CAST(NULLIF($9, '') AS DOUBLE PRECISION),
+                     CAST(NULLIF($10, '') AS DOUBLE PRECISION), 'none')",
         )
         .bind(code)
         .bind(name)
@@ -245,9 +246,11 @@ impl Identity {
         .bind(level)
         .bind(parent)
         .bind(REFORM_DATE)
-        .bind(lat)
-        .bind(lon)
-        .bind(area)
+        // Optional doubles travel as text: sqlx 0.8's Any driver types a NULL f64 as float4 on
+        // PostgreSQL, and the cached statement then rejects later non-NULL values.
+        .bind(lat.map(|x| x.to_string()).unwrap_or_default())
+        .bind(lon.map(|x| x.to_string()).unwrap_or_default())
+        .bind(area.map(|x| x.to_string()).unwrap_or_default())
         .execute(&mut **tx)
         .await?;
         if let Some(g) = geometry {

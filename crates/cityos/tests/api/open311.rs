@@ -272,7 +272,8 @@ async fn creating_a_request_needs_an_api_key_and_answers_with_the_tracking_code(
     let full: Value = t.get(&format!("/api/feedback/reports/{code}"), Some(&op)).await.json().await.unwrap();
     assert_eq!(full["channel"], "open311");
     assert_eq!(full["agency_code"], "UBND-P-SAIGON");
-    assert_eq!(full["reporter"], json!({"name": "Lan Nguyễn", "phone": "0901234567", "email": "lan@example.vn"}));
+    assert_eq!((full["reporter"]["name"].as_str(), full["reporter"]["email"].as_str()), (Some("Lan Nguyễn"), Some("lan@example.vn")));
+    assert!(full["reporter"]["phone"].as_str().unwrap().ends_with("901234567"), "{}", full["reporter"]);
     let text = full["description"].as_str().unwrap();
     assert!(text.contains("Kích thước chỗ hư hỏng: Lớn (trên 1 m)") && text.contains("Trước chợ Bến Thành"), "{text}");
     assert_eq!(full["media_url"], "https://img.example.vn/o-ga.jpg");
@@ -411,7 +412,7 @@ async fn listing_filters_by_id_service_date_and_status_and_shows_no_personal_dat
         everything.push(get(&t, &path).await.text().await.unwrap());
     }
     let everything = everything.join("\n");
-    for secret in ["lan@example.vn", "0901234567", "Nguyễn-Thị", "Lan ", "10.78051", "106.70412"] {
+    for secret in ["lan@example.vn", "901234567", "Nguyễn-Thị", "Lan ", "10.78051", "106.70412"] {
         assert!(!everything.contains(secret), "{secret} leaked");
     }
     t.cleanup().await;
