@@ -2,7 +2,7 @@ import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { ConsoleElement } from './components/base';
 import { announce, attachAnnouncer } from './announcer';
 import { describeError } from './api/errors';
-import { getLocale, setLocale, t, type Locale } from './i18n';
+import { getLocale, setLocale, t, type Locale, type MessageKey } from './i18n';
 import { href, navigate, navRoutes, parseHash, type Route, type RouteDef } from './router';
 import { session } from './session';
 import './pages/login-page';
@@ -12,6 +12,13 @@ import './pages/users-page';
 import './pages/agencies-page';
 import './pages/account-page';
 import './pages/audit-page';
+import './pages/feedback-page';
+import './pages/feedback-report-page';
+import './pages/feedback-phone-page';
+import './pages/portal-page';
+import './pages/portal-track-page';
+import './pages/portal-mine-page';
+import './pages/portal-ranking-page';
 import type { SignedOutDetail } from './pages/account-page';
 
 type BootState = 'loading' | 'ready' | 'failed';
@@ -89,17 +96,17 @@ export class CityosApp extends ConsoleElement {
     }
   }
 
-  /** Sends signed-out visitors to the sign-in page and signed-in ones away from it. */
+  /** Sends signed-out visitors to the sign-in page (except on the public portal) and signed-in ones away from it. */
   private guard(): void {
     if (this.boot !== 'ready') return;
-    if (!session.me && this.route.def.id !== 'login') this.goToLogin();
+    if (!session.me && this.route.def.id !== 'login' && !this.route.def.public) this.goToLogin();
     else if (session.me && this.route.def.id === 'login') navigate('/');
     else this.quietRedirect = false;
   }
 
   private goToLogin(): void {
     const current = parseHash(location.hash);
-    if (current.def.id === 'login') return;
+    if (current.def.id === 'login' || current.def.public) return;
     const next = current.path === '/' ? undefined : { next: current.path };
     navigate('/login', next);
   }
@@ -170,13 +177,15 @@ export class CityosApp extends ConsoleElement {
   override render(): TemplateResult {
     const locale = getLocale();
     const me = session.me;
-    const signedIn = me !== null && this.boot === 'ready';
+    const portal = this.route.def.public === true;
+    // The portal shows no staff navigation or staff menu, even to a signed-in staff member.
+    const signedIn = me !== null && this.boot === 'ready' && !portal;
     return html`
       <a class="skip-link" href="#main-content" @click=${this.onSkip}>${t('a11y.skipToMain')}</a>
       <header class="app-header">
-        <a class="brand" href=${href('/')}>
+        <a class="brand" href=${href(portal ? '/portal' : '/')}>
           <span class="brand-name">${t('app.name')}</span>
-          <span class="brand-tagline">${t('app.tagline')}</span>
+          <span class="brand-tagline">${portal ? t('portal.tagline') : t('app.tagline')}</span>
         </a>
         <div class="header-tools">
           <div class="lang-switch" role="group" aria-label=${t('lang.label')}>
@@ -214,6 +223,7 @@ export class CityosApp extends ConsoleElement {
             : nothing}
         </div>
       </header>
+      ${portal ? this.renderPortalNav() : nothing}
       <div class="app-body ${signedIn && this.route.def.id !== 'login' ? '' : 'app-body-full'}">
         ${signedIn && this.route.def.id !== 'login' ? this.renderNav() : nothing}
         <main id="main-content" tabindex="-1">${this.renderMain()}</main>
@@ -226,10 +236,10 @@ export class CityosApp extends ConsoleElement {
     const routes = this.visibleRoutes();
     const modules = routes.filter((route) => !route.id.startsWith('admin-'));
     const admin = routes.filter((route) => route.id.startsWith('admin-'));
+    const current = (route: RouteDef) =>
+      this.route.def.id === route.id ? 'page' : this.route.def.section === route.id ? 'true' : nothing;
     const link = (route: RouteDef) => html`<li>
-      <a href=${href(route.path)} aria-current=${this.route.def.id === route.id ? 'page' : nothing} data-route=${route.id}
-        >${t(route.label)}</a
-      >
+      <a href=${href(route.path)} aria-current=${current(route)} data-route=${route.id}>${t(route.label)}</a>
     </li>`;
     return html`<nav class="app-nav" aria-label=${t('nav.label')}>
       <ul class="nav-list">
@@ -249,6 +259,27 @@ export class CityosApp extends ConsoleElement {
     </nav>`;
   }
 
+  /** The citizen portal's own navigation (no staff pages). */
+  private renderPortalNav(): TemplateResult {
+    const id = this.route.def.id;
+    const items: Array<{ path: string; id: string; label: MessageKey }> = [
+      { path: '/portal', id: 'portal', label: 'portal.navReport' },
+      { path: '/track', id: 'track', label: 'portal.navTrack' },
+      { path: '/portal/mine', id: 'portal-mine', label: 'portal.navMine' },
+      { path: '/portal/ranking', id: 'portal-ranking', label: 'portal.navRanking' },
+    ];
+    return html`<nav class="portal-nav" aria-label=${t('portal.navLabel')}>
+      <ul class="portal-nav-list">
+        ${items.map(
+          (item) => html`<li>
+            <a href=${href(item.path)} aria-current=${id === item.id ? 'page' : nothing} data-route=${item.id}>${t(item.label)}</a>
+          </li>`,
+        )}
+      </ul>
+      <a class="portal-staff-link" href=${href(session.me ? '/feedback' : '/login')}>${t('portal.staffLink')}</a>
+    </nav>`;
+  }
+
   private renderMain(): TemplateResult {
     if (this.boot === 'loading') {
       return html`<p class="loading" role="status">${t('app.loading')}</p>`;
@@ -261,6 +292,18 @@ export class CityosApp extends ConsoleElement {
       </div>`;
     }
     const id = this.route.def.id;
+    switch (id) {
+      case 'portal':
+        return html`<cityos-portal-page></cityos-portal-page>`;
+      case 'portal-mine':
+        return html`<cityos-portal-mine-page .next=${this.route.params.get('track') ?? ''}></cityos-portal-mine-page>`;
+      case 'portal-ranking':
+        return html`<cityos-portal-ranking-page></cityos-portal-ranking-page>`;
+      case 'track':
+        return html`<cityos-portal-track-page .code=${this.route.param ?? ''}></cityos-portal-track-page>`;
+      default:
+        break;
+    }
     if (id === 'login' || !session.me) {
       return html`<cityos-login-page .notice=${this.loginNotice}></cityos-login-page>`;
     }
@@ -272,6 +315,11 @@ export class CityosApp extends ConsoleElement {
         void import('./pages/map-page');
         return html`<cityos-map-page></cityos-map-page>`;
       case 'feedback':
+        return html`<cityos-feedback-page></cityos-feedback-page>`;
+      case 'feedback-report':
+        return html`<cityos-feedback-report-page .code=${this.route.param ?? ''}></cityos-feedback-report-page>`;
+      case 'feedback-new':
+        return html`<cityos-feedback-phone-page></cityos-feedback-phone-page>`;
       case 'data':
       case 'ioc':
       case 'gis':

@@ -22,4 +22,31 @@ describe('routes', () => {
     expect(admin(['agency_admin'])).toEqual(['admin-users', 'admin-agencies']);
     expect(admin(['operator', 'viewer'])).toEqual([]);
   });
+
+  it('parse report pages with their tracking code, and the public portal', () => {
+    const report = parseHash('#/feedback/261128-F8YGA');
+    expect(report.def.id).toBe('feedback-report');
+    expect(report.param).toBe('261128-F8YGA');
+    expect(report.def.section).toBe('feedback');
+    expect(parseHash('#/feedback').def.id).toBe('feedback');
+    expect(parseHash('#/feedback').param).toBeNull();
+    expect(parseHash('#/feedback/new').def.id).toBe('feedback-new');
+    expect(parseHash('#/feedback/a/b').def.id).toBe('not-found');
+    expect(parseHash('#/track').def.id).toBe('track');
+    expect(parseHash('#/track').param).toBeNull();
+    const track = parseHash('#/track/261128-F8YGA?x=1');
+    expect(track.def.id).toBe('track');
+    expect(track.param).toBe('261128-F8YGA');
+    expect(track.def.public).toBe(true);
+    expect(parseHash('#/portal').def.public).toBe(true);
+    expect(parseHash('#/portal/mine').def.id).toBe('portal-mine');
+    expect(parseHash('#/portal/ranking').def.id).toBe('portal-ranking');
+    expect(parseHash('#/map').def.public).toBeUndefined();
+  });
+
+  it('keep report, phone and portal pages out of the module navigation', () => {
+    const visible = ids(['operator']);
+    for (const id of ['feedback-new', 'feedback-report', 'portal', 'portal-mine', 'portal-ranking', 'track']) expect(visible).not.toContain(id);
+    expect(visible).toContain('feedback');
+  });
 });

@@ -9,6 +9,12 @@ export type RouteId =
   | 'home'
   | 'map'
   | 'feedback'
+  | 'feedback-new'
+  | 'feedback-report'
+  | 'portal'
+  | 'portal-mine'
+  | 'portal-ranking'
+  | 'track'
   | 'data'
   | 'ioc'
   | 'gis'
@@ -28,12 +34,23 @@ export interface RouteDef {
   roles: string[];
   /** Reached from elsewhere (the user menu), not listed in the module navigation. */
   hidden?: boolean;
+  /**
+   * The path takes one more segment (`/feedback/261128-F8YGA`), read as the
+   * route's `param`: `required`, or `optional` when the bare path is the same page.
+   */
+  param?: 'required' | 'optional';
+  /** The navigation entry this page belongs to (a report belongs to "Phản ánh 1022"). */
+  section?: RouteId;
+  /** Open to everyone: the citizen portal needs no staff sign-in and shows no staff navigation. */
+  public?: boolean;
 }
 
 export const ROUTES: RouteDef[] = [
   { id: 'home', path: '/', label: 'nav.home', roles: [] },
   { id: 'map', path: '/map', label: 'nav.map', roles: [] },
   { id: 'feedback', path: '/feedback', label: 'nav.feedback', roles: [] },
+  { id: 'feedback-new', path: '/feedback/new', label: 'phone.title', roles: ['operator'], hidden: true, section: 'feedback' },
+  { id: 'feedback-report', path: '/feedback', param: 'required', label: 'report.title', roles: [], hidden: true, section: 'feedback' },
   { id: 'data', path: '/data', label: 'nav.data', roles: [] },
   { id: 'ioc', path: '/ioc', label: 'nav.ioc', roles: [] },
   { id: 'gis', path: '/gis', label: 'nav.gis', roles: [] },
@@ -43,6 +60,10 @@ export const ROUTES: RouteDef[] = [
   { id: 'admin-audit', path: '/admin/audit', label: 'nav.adminAudit', roles: ['admin', 'auditor'] },
   { id: 'account', path: '/account', label: 'account.title', roles: [], hidden: true },
   { id: 'login', path: '/login', label: 'login.title', roles: [] },
+  { id: 'portal', path: '/portal', label: 'portal.title', roles: [], hidden: true, public: true },
+  { id: 'portal-mine', path: '/portal/mine', label: 'portal.mineTitle', roles: [], hidden: true, public: true },
+  { id: 'portal-ranking', path: '/portal/ranking', label: 'portal.rankingTitle', roles: [], hidden: true, public: true },
+  { id: 'track', path: '/track', param: 'optional', label: 'track.title', roles: [], hidden: true, public: true },
 ];
 
 /**
@@ -60,6 +81,8 @@ export interface Route {
   def: RouteDef;
   path: string;
   params: URLSearchParams;
+  /** The extra path segment of a route with a `param` (decoded), else null. */
+  param: string | null;
 }
 
 const NOT_FOUND: RouteDef = { id: 'not-found', path: '', label: 'notFound.title', roles: [] };
@@ -70,8 +93,22 @@ export function parseHash(hash: string): Route {
   const [pathPart = '', query = ''] = raw.split('?', 2);
   let path = pathPart.startsWith('/') ? pathPart : '/';
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-  const def = ROUTES.find((route) => route.path === path) ?? NOT_FOUND;
-  return { def, path, params: new URLSearchParams(query) };
+  const params = new URLSearchParams(query);
+  const exact = ROUTES.find((route) => route.path === path && route.param !== 'required');
+  if (exact) return { def: exact, path, params, param: null };
+  for (const route of ROUTES) {
+    if (!route.param || !path.startsWith(`${route.path}/`)) continue;
+    const rest = path.slice(route.path.length + 1);
+    if (rest === '' || rest.includes('/')) continue;
+    let param: string;
+    try {
+      param = decodeURIComponent(rest);
+    } catch {
+      continue;
+    }
+    return { def: route, path, params, param };
+  }
+  return { def: NOT_FOUND, path, params, param: null };
 }
 
 export function href(path: string, params?: Record<string, string>): string {

@@ -86,6 +86,26 @@ describe('ApiClient', () => {
     expect(onUnauthorized).not.toHaveBeenCalled();
   });
 
+  it('sends a bearer token and omits cookies when configured (citizen portal)', async () => {
+    const fetch = fakeFetch(200, { items: [] });
+    let token: string | null = 'cct_abc';
+    const client = new ApiClient({
+      fetch,
+      getCsrfToken: () => null,
+      getBearerToken: () => token,
+      credentials: 'omit',
+      onUnauthorized: () => undefined,
+    });
+    await client.get('/api/feedback/my/reports');
+    token = null;
+    await client.post('/api/feedback/reports', { description: 'x' });
+    const headers = fetch.mock.calls.map(([, init]) => (init?.headers ?? {}) as Record<string, string>);
+    expect(headers[0]!['Authorization']).toBe('Bearer cct_abc');
+    expect(headers[1]!['Authorization']).toBeUndefined();
+    expect(headers[1]!['X-CSRF-Token']).toBeUndefined();
+    expect(fetch.mock.calls[0]![1]!.credentials).toBe('omit');
+  });
+
   it('returns undefined for 204', async () => {
     const client = new ApiClient({ fetch: fakeFetch(204, undefined), getCsrfToken: () => 't', onUnauthorized: () => undefined });
     await expect(client.post('/api/auth/logout')).resolves.toBeUndefined();

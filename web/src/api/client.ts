@@ -89,6 +89,16 @@ export interface ApiClientConfig {
   fetch?: typeof fetch;
   getCsrfToken: () => string | null;
   onUnauthorized: (error: ApiError) => void;
+  /**
+   * A bearer token to send as `Authorization` (the citizen portal's token);
+   * null or absent for cookie sessions.
+   */
+  getBearerToken?: () => string | null;
+  /**
+   * Whether cookies travel: `same-origin` for the staff console, `omit` for the
+   * citizen portal (it must never act with a staff member's session cookie).
+   */
+  credentials?: RequestCredentials;
 }
 
 export class ApiClient {
@@ -125,6 +135,8 @@ export class ApiClient {
   async request<T>(method: string, path: string, body: unknown, options: RequestOptions = {}): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const bearer = this.config.getBearerToken?.();
+    if (bearer) headers['Authorization'] = `Bearer ${bearer}`;
     if (method !== 'GET' && method !== 'HEAD') {
       const csrf = this.config.getCsrfToken();
       if (csrf) headers['X-CSRF-Token'] = csrf;
@@ -135,7 +147,7 @@ export class ApiClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        credentials: 'same-origin',
+        credentials: this.config.credentials ?? 'same-origin',
         signal: options.signal,
       });
     } catch (cause) {

@@ -131,3 +131,162 @@ export interface AuditEntry {
   prev_hash: string;
   hash: string;
 }
+
+/* ---------- Citizen feedback (1022) ---------- */
+
+/** Lifecycle states of a report (`Status` in the OpenAPI document). */
+export type ReportStatus =
+  | 'received'
+  | 'forwarded'
+  | 'acknowledged'
+  | 'in_progress'
+  | 'resolved'
+  | 'closed'
+  | 'rejected'
+  | 'duplicate'
+  | 'reopened'
+  | 'escalated';
+
+/** A category of the 1022 tree (`GET /api/feedback/categories`): groups have no parent, leaves have one. */
+export interface FeedbackCategory {
+  code: string;
+  parent_code: string | null;
+  name_vi: string;
+  name_en: string;
+  description_vi?: string;
+  description_en?: string;
+  keywords: string[];
+  default_agency_code: string | null;
+  deadline_days: number;
+}
+
+/** One entry of a report's history. */
+export interface ReportUpdate {
+  at: string;
+  /** `created`, `status`, `note`, `assignment`. */
+  kind: string;
+  status_from: ReportStatus | null;
+  status_to: ReportStatus | null;
+  agency_code: string | null;
+  text: string | null;
+  public: boolean;
+}
+
+/** A report as the public sees it: no personal data, location rounded to ~100 m. */
+export interface PublicReport {
+  tracking_code: string;
+  category_code: string | null;
+  description: string;
+  jurisdiction_code: string | null;
+  status: ReportStatus;
+  status_vi: string;
+  status_en: string;
+  lat: number | null;
+  lon: number | null;
+  received_at: string;
+  due_at: string;
+  resolved_at: string | null;
+  public_answer: string | null;
+  rating: number | null;
+  updates: ReportUpdate[];
+}
+
+export interface Reporter {
+  name?: string | null;
+  phone?: string | null;
+  email?: string | null;
+}
+
+/** A report as staff see it. */
+export interface Report {
+  id: string;
+  tracking_code: string;
+  channel: string;
+  category_code: string | null;
+  description: string;
+  lat: number | null;
+  lon: number | null;
+  address: string | null;
+  jurisdiction_code: string | null;
+  agency_code: string | null;
+  status: ReportStatus;
+  anonymous: boolean;
+  reporter: Reporter | null;
+  received_at: string;
+  forwarded_at: string | null;
+  resolved_at: string | null;
+  due_at: string;
+  jurisdiction_due_at: string | null;
+  overdue: boolean;
+  public_answer: string | null;
+  rating: number | null;
+  rating_comment: string | null;
+  duplicate_of: string | null;
+  updates: ReportUpdate[];
+}
+
+/** `POST /api/feedback/reports` body. */
+export interface NewReport {
+  category_code?: string | null;
+  description: string;
+  lat?: number | null;
+  lon?: number | null;
+  address?: string | null;
+  reporter: Reporter;
+  anonymous: boolean;
+  locale?: string;
+}
+
+/** `POST /api/feedback/reports/{id}/transition` body. */
+export interface TransitionRequest {
+  status: ReportStatus;
+  text?: string;
+  agency_code?: string;
+  jurisdiction_code?: string;
+  duplicate_of?: string;
+  public?: boolean;
+}
+
+/** A likely duplicate of a report being written. */
+export interface DuplicateCandidate {
+  report: PublicReport;
+  distance_m: number;
+  similarity: number;
+}
+
+/** One unit's numbers (`/api/feedback/stats`, `/api/feedback/public/ranking`). */
+export interface UnitStats {
+  agency_code: string;
+  received: number;
+  resolved: number;
+  resolved_on_time: number;
+  on_time_pct: number | null;
+  overdue: number;
+  open: number;
+  avg_handling_hours: number | null;
+  satisfaction: number | null;
+  ratings: number;
+}
+
+/** `POST /api/citizen/verify` → a citizen session (bearer token). */
+export interface CitizenSession {
+  citizen_id: string;
+  token: string;
+  expires_at: string;
+}
+
+/** `GET /api/citizen/me`. */
+export interface CitizenAccount {
+  id: string;
+  contact_kind: 'email' | 'phone' | string;
+  contact: string;
+  display_name: string | null;
+  locale: string;
+  created_at: string;
+}
+
+/** A ward as `GET /api/jurisdictions` lists it (with its reference point). */
+export interface JurisdictionWithPoint extends Jurisdiction {
+  lat?: number | null;
+  lon?: number | null;
+}

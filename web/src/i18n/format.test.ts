@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareText, foldForSearch, formatDate, formatDateTime, formatMoney, formatNumber, formatTime } from './format';
+import { compareText, foldForSearch, formatDate, formatDateTime, formatHours, formatMetres, formatMoney, formatNumber, formatPercent, formatTime, hcmcDayKey } from './format';
 
 const NBSP = '\u00a0';
 
@@ -62,5 +62,27 @@ describe('search folding and collation', () => {
       'Phường Diên Hồng',
       'Phường Đa Kao',
     ]);
+  });
+});
+
+describe('dashboard figures', () => {
+  it('writes percentages as 92,5 % in Vietnamese and 92.5% in English', () => {
+    expect(formatPercent(92.5, 'vi')).toBe(`92,5${NBSP}%`);
+    expect(formatPercent(100, 'vi')).toBe(`100${NBSP}%`);
+    expect(formatPercent(66.666, 'vi')).toBe(`66,7${NBSP}%`);
+    expect(formatPercent(92.5, 'en')).toBe('92.5%');
+  });
+
+  it('writes hours and metres', () => {
+    expect(formatHours(40.5, 'vi')).toBe('40,5 giờ');
+    expect(formatHours(1234, 'vi')).toBe('1.234 giờ');
+    expect(formatHours(40.5, 'en')).toBe('40.5 hours');
+    expect(formatMetres(1250.4, 'vi')).toBe(`1.250${NBSP}m`);
+  });
+
+  it('keys days by the Ho Chi Minh City calendar', () => {
+    expect(hcmcDayKey('2026-11-27T16:59:59Z')).toBe('2026-11-27');
+    expect(hcmcDayKey('2026-11-27T17:00:00Z')).toBe('2026-11-28');
+    expect(hcmcDayKey('nope')).toBe('');
   });
 });

@@ -90,3 +90,30 @@ export function foldForSearch(text: string): string {
 export function compareText(a: string, b: string, locale: Locale): number {
   return a.localeCompare(b, INTL_LOCALE[locale], { sensitivity: 'base', numeric: true });
 }
+
+/**
+ * A percentage given on the 0–100 scale: `92,5 %` in Vietnamese (decimal comma,
+ * a no-break space before the sign), `92.5%` in English.
+ */
+export function formatPercent(value: number, locale: Locale, maximumFractionDigits = 1): string {
+  const number = formatNumber(value, locale, maximumFractionDigits);
+  return locale === 'vi' ? `${number}\u00a0%` : `${number}%`;
+}
+
+/** A duration in hours: `40,5 giờ`, `40.5 hours`. */
+export function formatHours(value: number, locale: Locale, maximumFractionDigits = 1): string {
+  return new Intl.NumberFormat(INTL_LOCALE[locale], { style: 'unit', unit: 'hour', unitDisplay: 'long', maximumFractionDigits }).format(value);
+}
+
+/** A distance in metres, rounded: `120 m`, `1.250 m`. */
+export function formatMetres(value: number, locale: Locale): string {
+  return `${formatNumber(Math.round(value), locale, 0)}\u00a0m`;
+}
+
+/** The calendar day of an instant in Ho Chi Minh City, as `yyyy-mm-dd` (for comparing days). */
+export function hcmcDayKey(value: Date | string | number): string {
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return '';
+  const p = parts(date, 'en', { day: '2-digit', month: '2-digit', year: 'numeric' });
+  return `${p.year}-${p.month}-${p.day}`;
+}

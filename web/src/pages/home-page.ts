@@ -17,7 +17,7 @@ interface ModuleCard {
 
 const MODULES: ModuleCard[] = [
   { path: '/map', label: 'nav.map', ready: true },
-  { path: '/feedback', label: 'nav.feedback', ready: false },
+  { path: '/feedback', label: 'nav.feedback', ready: true },
   { path: '/data', label: 'nav.data', ready: false },
   { path: '/ioc', label: 'nav.ioc', ready: false },
   { path: '/gis', label: 'nav.gis', ready: false },

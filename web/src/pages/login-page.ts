@@ -3,6 +3,7 @@ import { ConsoleElement } from '../components/base';
 import { ApiError } from '../api/client';
 import { describeError, extension } from '../api/errors';
 import { t } from '../i18n';
+import { href } from '../router';
 import { session } from '../session';
 
 /**
@@ -156,6 +157,10 @@ export class LoginPage extends ConsoleElement {
             : nothing}
         </div>
       </form>
+      <section class="card portal-link-card" aria-labelledby="login-portal-heading">
+        <h2 id="login-portal-heading"><a href=${href('/portal')} data-action="portal">${t('login.portalLink')}</a></h2>
+        <p class="hint">${t('login.portalHint')}</p>
+      </section>
     </div>`;
   }
 }

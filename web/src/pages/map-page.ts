@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { styleMap } from 'lit/directives/style-map.js';
-import maplibregl, { type GeoJSONSource, type GeoJSONSourceSpecification, type Map as MapLibreMap, type StyleSpecification } from 'maplibre-gl';
+import maplibregl, { type GeoJSONSource, type Map as MapLibreMap } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import { ConsoleElement } from '../components/base';
 import { describeError } from '../api/errors';
@@ -20,6 +20,7 @@ import {
   type Position,
 } from '../map/geometry';
 import { DIVISION_COLOURS, divisionCategory, divisionLabel, type DivisionCategory } from '../map/division';
+import { WARD_FILL_LAYER, WARD_SOURCE, wardStyle } from '../map/ward-style';
 import { session } from '../session';
 
 interface WardFeature {
@@ -60,8 +61,8 @@ declare global {
   }
 }
 
-const SOURCE = 'wards';
-const FILL_LAYER = 'wards-fill';
+const SOURCE = WARD_SOURCE;
+const FILL_LAYER = WARD_FILL_LAYER;
 const MIN_LABEL_ZOOM = 6;
 
 function prefersReducedMotion(): boolean {
@@ -156,57 +157,7 @@ export class MapPage extends ConsoleElement {
   private createMap(): void {
     const container = this.querySelector<HTMLElement>('.map-canvas');
     if (!container || !this.collection) return;
-    const data = {
-      type: 'FeatureCollection' as const,
-      features: this.collection.features.map((feature) => ({
-        ...feature,
-        properties: { ...feature.properties, category: divisionCategory(feature.properties.division_type) },
-      })),
-    };
-    const colourMatch: unknown[] = ['match', ['get', 'category']];
-    for (const [category, colour] of Object.entries(DIVISION_COLOURS)) {
-      if (category !== 'other') colourMatch.push(category, colour);
-    }
-    colourMatch.push(DIVISION_COLOURS.other);
-    const style: StyleSpecification = {
-      version: 8,
-      name: 'CityOS jurisdictions',
-      sources: {
-        [SOURCE]: { type: 'geojson', data: data as unknown as GeoJSONSourceSpecification['data'], attribution: 'CityOS' },
-      },
-      layers: [
-        { id: 'background', type: 'background', paint: { 'background-color': '#f4f7fa' } },
-        {
-          id: FILL_LAYER,
-          type: 'fill',
-          source: SOURCE,
-          paint: { 'fill-color': colourMatch as never, 'fill-opacity': 0.85 },
-        },
-        {
-          id: 'wards-selected-fill',
-          type: 'fill',
-          source: SOURCE,
-          filter: ['==', ['get', 'code'], ''],
-          paint: { 'fill-color': '#0b5394', 'fill-opacity': 0.3 },
-        },
-        {
-          id: 'wards-line',
-          type: 'line',
-          source: SOURCE,
-          paint: {
-            'line-color': '#3d6f99',
-            'line-width': ['interpolate', ['linear'], ['zoom'], 8, 0.5, 13, 1.5],
-          },
-        },
-        {
-          id: 'wards-selected-line',
-          type: 'line',
-          source: SOURCE,
-          filter: ['==', ['get', 'code'], ''],
-          paint: { 'line-color': '#073763', 'line-width': 3 },
-        },
-      ],
-    };
+    const style = wardStyle(this.collection);
     const bounds = this.cityBounds();
     let map: MapLibreMap;
     try {
