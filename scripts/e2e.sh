@@ -21,4 +21,5 @@ key=$(curl -sf -H "authorization: Bearer $token" -H 'content-type: application/j
 mkdir -p "$root/target/screenshots"
 # The admin test signs in with TOTP: the demo banner prints the secret.
 export CITYOS_E2E_ADMIN_TOTP_SECRET=$(awk '$1=="admin"{print $NF}' "$data/server.log")
+export CITYOS_E2E_AUDITOR_TOTP_SECRET=$(awk '$1=="auditor"{print $NF}' "$data/server.log")
 cd "$root/web" && CITYOS_URL="http://127.0.0.1:$port" npm run test:e2e

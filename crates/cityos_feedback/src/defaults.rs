@@ -51,7 +51,7 @@ const TREE: &[Row] = &[
         Some("TREES"),
         "Cây ngã, gãy nhánh",
         "Fallen tree or branch",
-        "cay,cay nga,gay nhanh,nhanh cay,cay do,cay nghieng",
+        "cay,cay xanh,cay nga,gay nhanh,nhanh cay,cay do,cay nghieng,nga de",
         None,
         3,
     ),

@@ -967,7 +967,8 @@ impl Feedback {
                     .clone()
                     .or_else(|| r.agency_code.clone())
                     .ok_or_else(|| ApiError::invalid("agency_code is required to forward"))?;
-                if Some(&target) != r.agency_code.as_ref() {
+                // Routing an unclear report is a first assignment; moving one from a unit is a reassignment.
+                if r.agency_code.as_ref().is_some_and(|current| current != &target) {
                     caller.require_any(&[Role::Operator])?;
                     if text.is_none() {
                         return Err(ApiError::invalid("a reassignment needs a reason in text").into());

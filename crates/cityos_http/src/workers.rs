@@ -43,6 +43,13 @@ pub fn spawn_workers(app: &App) -> Vec<JoinHandle<()>> {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "escalation failed; will retry"),
             }
+            // SQLite's planner needs statistics to choose indexes on big tables;
+            // `PRAGMA optimize` refreshes them only where they are stale (cheap when nothing changed).
+            if db.backend() == cityos_store::Backend::Sqlite {
+                if let Err(e) = sqlx::raw_sql("PRAGMA analysis_limit = 1000; PRAGMA optimize;").execute(db.writer()).await {
+                    tracing::warn!(error = %e, "PRAGMA optimize failed");
+                }
+            }
             if let Err(e) = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
                 .bind(cityos_core::to_millis(clock.now()))
                 .execute(db.writer())

@@ -332,10 +332,9 @@ async fn remove_grant(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Agencies (any staff).
-#[utoipa::path(get, path = "/api/identity/agencies", tag = "identity", responses((status = 200, body = Items<Agency>), (status = 401)), security(("bearer" = [])))]
-async fn list_agencies(State(s): State<IdentityRoutes>, caller: Caller) -> Result<Json<Items<Agency>>, ApiError> {
-    caller.require_staff()?;
+/// Agencies (public: who is responsible is public information, and the portal names units with it).
+#[utoipa::path(get, path = "/api/identity/agencies", tag = "identity", responses((status = 200, body = Items<Agency>)))]
+async fn list_agencies(State(s): State<IdentityRoutes>) -> Result<Json<Items<Agency>>, ApiError> {
     Ok(Json(Items { items: s.identity.agencies().await? }))
 }
 

@@ -349,3 +349,28 @@ async fn only_those_handling_a_report_see_the_reporters_contact() {
     assert_problem(bad, 422, "invalid_input").await;
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn suggestions_follow_the_citizens_words() {
+    let t = app().await;
+    for (text, expected) in [
+        ("Cây xanh ngã đè lên vỉa hè", "TREES.FALLEN"),
+        ("Mất nước từ sáng đến giờ", "WATER.OUTAGE"),
+        ("hố ga mất nắp nguy hiểm", "DRAINAGE.BLOCKED"),
+    ] {
+        let s: Value = t.get(&format!("/api/feedback/suggest?text={}", text.replace(' ', "%20")), None).await.json().await.unwrap();
+        assert_eq!(s["code"], expected, "{text}");
+    }
+    let none: Value = t.get("/api/feedback/suggest?text=xin%20ch%C3%A0o", None).await.json().await.unwrap();
+    assert!(none.is_null());
+    // The first routing of an unclear report needs no reason; moving it later does.
+    let r = file(&t, None, json!({"description": "Có mùi hôi rất khó chịu", "address": "gần chợ"})).await;
+    let op = t.login("operator").await;
+    let url = format!("/api/feedback/reports/{}/transition", r["tracking_code"].as_str().unwrap());
+    let first =
+        t.post(&url, Some(&op), &json!({"status": "forwarded", "agency_code": "UBND-P-BENTHANH", "jurisdiction_code": "26743"})).await;
+    assert_eq!(first.status(), 200);
+    let again = t.post(&url, Some(&op), &json!({"status": "forwarded", "agency_code": "UBND-P-SAIGON"})).await;
+    assert_problem(again, 422, "invalid_input").await;
+    t.cleanup().await;
+}

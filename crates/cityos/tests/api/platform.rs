@@ -66,7 +66,7 @@ async fn openapi_lists_every_api_route_and_is_openapi_3() {
 #[tokio::test]
 async fn protected_routes_answer_401_problem_json() {
     let t = TestApp::spawn().await;
-    for path in ["/api/auth/me", "/api/identity/users", "/api/audit", "/api/identity/agencies", "/api/citizen/me"] {
+    for path in ["/api/auth/me", "/api/identity/users", "/api/audit", "/api/feedback/reports", "/api/citizen/me"] {
         let r = t.get(path, None).await;
         assert!(r.headers().contains_key("www-authenticate"));
         assert_problem(r, 401, "unauthorized").await;
