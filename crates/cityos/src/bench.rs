@@ -37,12 +37,9 @@ pub async fn seed_reports(db: &Db, clock: &SharedClock, count: usize, open_in_on
         let in_unit = i < open_in_one_unit;
         let ward = if in_unit { "26740" } else { ward.as_str() };
         let agency = format!("UBND-{ward}");
-        let received = now - rng.gen_range(0..year_ms);
-        let status = if in_unit {
-            "forwarded"
-        } else {
-            ["closed", "closed", "closed", "resolved", "in_progress", "acknowledged"][rng.gen_range(0..6)]
-        };
+        // The unit's open queue is recent (not yet overdue); the history is a year of handled reports.
+        let received = if in_unit { now - rng.gen_range(0..7 * 24 * 3600 * 1000) } else { now - rng.gen_range(0..year_ms) };
+        let status = if in_unit { "forwarded" } else { ["closed", "closed", "closed", "resolved", "rejected"][rng.gen_range(0..5)] };
         let description = format!("{text} (đường {street}, số {})", rng.gen_range(1..500));
         let search = cityos_text::tokens(&format!("{description} Đường {street}")).join(" ");
         let rid: i64 = sqlx::query(

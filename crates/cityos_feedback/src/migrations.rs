@@ -117,7 +117,17 @@ pub const MIGRATIONS: &[ModuleMigration] = &[
         sqlite: OPEN311_SQL,
         postgres: OPEN311_SQL,
     },
+    ModuleMigration {
+        version: 20_261_127_312_000,
+        description: "index for the overdue-escalation sweep",
+        sqlite: OVERDUE_SQL,
+        postgres: OVERDUE_SQL,
+    },
 ];
+
+/// The escalation sweep reads open, not yet escalated reports by deadline; a
+/// partial index keeps it from scanning the whole table every minute.
+const OVERDUE_SQL: &str = "CREATE INDEX reports_overdue ON reports (due_at) WHERE escalated = 0;";
 
 /// The same on both backends: a nullable column and an index.
 const OPEN311_SQL: &str = "ALTER TABLE reports ADD COLUMN media_url TEXT;
