@@ -521,7 +521,7 @@ impl Feedback {
             Principal::Citizen { citizen_id } => (Some(citizen_id.clone()), new.reporter.clone()),
             _ => (None, new.reporter.clone()),
         };
-        if let Some(cid) = &citizen_id {
+        if citizen_id.is_some() {
             if let Ok(acc) = self.identity.citizen_account(caller).await {
                 match acc.contact_kind.as_str() {
                     "email" if reporter.email.is_none() => reporter.email = Some(acc.contact),
@@ -532,7 +532,6 @@ impl Feedback {
                     reporter.name = acc.display_name;
                 }
             }
-            let _ = cid;
         }
         // Contacts are stored normalised (E.164 phones, lower-case e-mail) so replies reach them.
         if let Some(p) = reporter.phone.as_deref().filter(|p| !p.trim().is_empty()) {
@@ -821,7 +820,7 @@ impl Feedback {
         let now = to_millis(self.clock.now());
         if q.overdue == Some(true) {
             parts.push(Filter::Cmp { column: "due_at".into(), op: Op::Lt, value: Value::Int(now) });
-            let open: Vec<Value> = cityos_feedback_open_states();
+            let open: Vec<Value> = open_states();
             parts.push(Filter::In { column: "status".into(), values: open });
         }
         if q.unclear == Some(true) {
@@ -1074,7 +1073,6 @@ impl Feedback {
         };
         cityos_audit::append(&mut tx, self.db.backend(), &self.clock, &rec).await?;
         tx.commit().await?;
-        let _ = row.citizen_id;
         self.load(&r.id).await?.map(|x| x.report).ok_or_else(|| ApiError::not_found("report").into())
     }
 
@@ -1235,8 +1233,9 @@ impl Feedback {
     }
 }
 
-fn cityos_feedback_open_states() -> Vec<Value> {
-    Status::ALL.into_iter().filter(|s| s.is_open()).map(|s| Value::Text(s.as_str().into())).collect()
+/// Statuses whose deadline still runs, as bound values.
+fn open_states() -> Vec<Value> {
+    crate::insights::open_statuses().into_iter().map(|s| Value::Text(s.as_str().into())).collect()
 }
 
 fn to_public(r: Report) -> PublicReport {
