@@ -5,7 +5,10 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 data=$(mktemp -d /tmp/cityos-e2e.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-CITYOS_SERVER__WEB_DIR="$root/web/dist" "$root/target/debug/cityos" demo --data-dir "$data" --listen "127.0.0.1:$port" > "$data/server.log" 2>&1 &
+# The citizen sign-in test reads its one-time code from an SMTP sink it starts on this port.
+smtp_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export CITYOS_E2E_SMTP="127.0.0.1:$smtp_port"
+CITYOS_NOTIFY__SMTP__HOST=127.0.0.1 CITYOS_NOTIFY__SMTP__PORT="$smtp_port" CITYOS_SERVER__WEB_DIR="$root/web/dist" "$root/target/debug/cityos" demo --data-dir "$data" --listen "127.0.0.1:$port" > "$data/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
