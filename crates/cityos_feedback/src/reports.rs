@@ -956,6 +956,13 @@ impl Feedback {
         if !r.status.can_become(to) {
             return Err(ApiError::conflict(format!("a {} report cannot become {}", r.status.as_str(), to.as_str())).into());
         }
+        // Whether a resolved report is really fixed is the citizen's word: units cannot close or
+        // reopen their own work; the call centre records it when the citizen phones in.
+        if r.status == Status::Resolved && !caller.has_any(&[Role::Operator]) {
+            return Err(
+                ApiError::forbidden("only the citizen (or the call centre on their behalf) confirms or reopens a resolved report").into()
+            );
+        }
         let text = change.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
         let mut agency = r.agency_code.clone();
         let mut duplicate_of = None;

@@ -179,6 +179,8 @@ async fn the_loop_closes_only_when_the_citizen_says_it_is_fixed() {
         201
     );
     assert_eq!(t.post(&url, Some(&staff), &json!({"status": "resolved", "text": "Đã cắt tỉa cây"})).await.status(), 200);
+    // The unit cannot close its own work: that is the citizen's word.
+    assert_problem(t.post(&url, Some(&staff), &json!({"status": "closed"})).await, 403, "forbidden").await;
     // The citizen hears about it and says it is not fixed: reopened.
     smtp.wait_for(|m| m.to.iter().any(|x| x == email) && m.text().contains("Đã xử lý xong"), Duration::from_secs(15))
         .await
