@@ -13,6 +13,7 @@ import { t } from '../i18n';
 import { loadWardGeoJson } from '../feedback/reference';
 import { boundsOf, labelPoint, partitionCore, unionBounds, type Bounds, type PolygonalGeometry, type Position } from '../map/geometry';
 import { wardStyle, type FeatureCollectionLike } from '../map/ward-style';
+import { localizeMapControls, mapUiStrings } from '../map/controls';
 
 export interface MapPoint {
   id: string;
@@ -91,7 +92,7 @@ export class PointsMap extends ConsoleElement {
     }
     if (changed.has('selectedId')) this.applySelection();
     if (changed.has('picked')) this.setPicked();
-    this.localize();
+    localizeMapControls(this.map, this.label || undefined);
   }
 
   private async start(): Promise<void> {
@@ -153,7 +154,7 @@ export class PointsMap extends ConsoleElement {
         attributionControl: { compact: true },
         dragRotate: false,
         pitchWithRotate: false,
-        locale: this.uiStrings(),
+        locale: mapUiStrings(this.label || undefined),
         canvasContextAttributes: { preserveDrawingBuffer: true },
       });
     } catch {
@@ -189,7 +190,7 @@ export class PointsMap extends ConsoleElement {
       container.dataset['state'] = 'loaded';
       map.once('idle', () => (container.dataset['state'] = 'ready'));
     });
-    this.localize();
+    localizeMapControls(this.map, this.label || undefined);
   }
 
   private setPoints(): void {
@@ -246,35 +247,6 @@ export class PointsMap extends ConsoleElement {
       ],
       { padding: 48, maxZoom: 15, duration: 0 },
     );
-  }
-
-  private uiStrings(): Record<string, string> {
-    return {
-      'Map.Title': this.label || t('map.canvasLabel'),
-      'NavigationControl.ZoomIn': t('map.zoomIn'),
-      'NavigationControl.ZoomOut': t('map.zoomOut'),
-      'NavigationControl.ResetBearing': t('map.resetBearing'),
-      'AttributionControl.ToggleAttribution': t('map.attribution'),
-    };
-  }
-
-  /** MapLibre sets its control labels once; keep them in the current language. */
-  private localize(): void {
-    const map = this.map;
-    if (!map) return;
-    const strings = this.uiStrings();
-    Object.assign((map as unknown as { _locale: Record<string, string> })._locale, strings);
-    const container = map.getContainer();
-    const set = (selector: string, label: string) => {
-      for (const element of container.querySelectorAll<HTMLElement>(selector)) {
-        element.setAttribute('aria-label', label);
-        element.title = label;
-      }
-    };
-    map.getCanvas().setAttribute('aria-label', strings['Map.Title']!);
-    set('.maplibregl-ctrl-zoom-in', strings['NavigationControl.ZoomIn']!);
-    set('.maplibregl-ctrl-zoom-out', strings['NavigationControl.ZoomOut']!);
-    set('.maplibregl-ctrl-attrib-button', strings['AttributionControl.ToggleAttribution']!);
   }
 
   override render(): TemplateResult {

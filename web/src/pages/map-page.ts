@@ -21,6 +21,7 @@ import {
 } from '../map/geometry';
 import { DIVISION_COLOURS, divisionCategory, divisionLabel, type DivisionCategory } from '../map/division';
 import { WARD_FILL_LAYER, WARD_SOURCE, wardStyle } from '../map/ward-style';
+import { localizeMapControls, mapUiStrings } from '../map/controls';
 import { session } from '../session';
 
 interface WardFeature {
@@ -117,7 +118,7 @@ export class MapPage extends ConsoleElement {
 
   protected override updated(): void {
     // Controls and the canvas carry their own labels; keep them in the current language.
-    this.localizeMapControls();
+    localizeMapControls(this.map);
   }
 
   private async load(): Promise<void> {
@@ -171,7 +172,7 @@ export class MapPage extends ConsoleElement {
         attributionControl: { compact: true },
         dragRotate: false,
         pitchWithRotate: false,
-        locale: this.mapUiStrings(),
+        locale: mapUiStrings(),
         // Keeps the drawing buffer so screenshots of the page show the map.
         canvasContextAttributes: { preserveDrawingBuffer: true },
       });
@@ -199,7 +200,7 @@ export class MapPage extends ConsoleElement {
     map.once('idle', () => {
       container.dataset['state'] = 'ready';
     });
-    this.localizeMapControls();
+    localizeMapControls(this.map);
   }
 
   /** The view that opens the page: the city's main body (far islands are one click away). */
@@ -216,35 +217,6 @@ export class MapPage extends ConsoleElement {
       ],
       { padding: 24, duration: prefersReducedMotion() ? 0 : 800 },
     );
-  }
-
-  private mapUiStrings(): Record<string, string> {
-    return {
-      'Map.Title': t('map.canvasLabel'),
-      'NavigationControl.ZoomIn': t('map.zoomIn'),
-      'NavigationControl.ZoomOut': t('map.zoomOut'),
-      'NavigationControl.ResetBearing': t('map.resetBearing'),
-      'AttributionControl.ToggleAttribution': t('map.attribution'),
-    };
-  }
-
-  /** MapLibre sets its control labels once; rewrite them after a language switch. */
-  private localizeMapControls(): void {
-    const map = this.map;
-    if (!map) return;
-    const strings = this.mapUiStrings();
-    Object.assign((map as unknown as { _locale: Record<string, string> })._locale, strings);
-    const container = map.getContainer();
-    const set = (selector: string, label: string) => {
-      for (const element of container.querySelectorAll<HTMLElement>(selector)) {
-        element.setAttribute('aria-label', label);
-        element.title = label;
-      }
-    };
-    map.getCanvas().setAttribute('aria-label', strings['Map.Title']!);
-    set('.maplibregl-ctrl-zoom-in', strings['NavigationControl.ZoomIn']!);
-    set('.maplibregl-ctrl-zoom-out', strings['NavigationControl.ZoomOut']!);
-    set('.maplibregl-ctrl-attrib-button', strings['AttributionControl.ToggleAttribution']!);
   }
 
   private addLabels(): void {
