@@ -67,6 +67,14 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// `[webhooks]`: inbound citizen messages (SMS gateway, Zalo OA, Messenger).
     pub webhooks: WebhooksConfig,
+    /// `[mail_inbox]`: the 1022 mailbox polled over IMAP (off while `host` is empty).
+    pub mail_inbox: MailInboxConfig,
+    /// `[push]`: web-push notifications to the 1022 app (VAPID).
+    pub push: PushConfig,
+    /// `[geocoder]`: the city's own geocoder that turns addresses into locations.
+    pub geocoder: GeocoderConfig,
+    /// `[media]`: photos and videos attached to reports.
+    pub media: MediaConfig,
     /// `[calendar]`: public-holiday rules for working-day deadlines, in the
     /// shape of `cityos_calendar::HolidayRules` (checked at start-up).
     /// Default: Vietnam's Labour Code holidays with days off in lieu.
@@ -304,6 +312,100 @@ pub struct WebhooksConfig {
     /// The Meta app secret that signs `/webhooks/messenger` events (`X-Hub-Signature-256`).
     /// Empty (the default) turns the endpoint off.
     pub messenger_app_secret: Secret,
+    /// Shared secret of the telephone exchange (PBX or cloud call centre), which signs
+    /// each call event sent to `/webhooks/calls` with
+    /// `X-CityOS-Signature: sha256=<hex HMAC-SHA256(secret, body)>`.
+    /// Empty (the default) turns the endpoint off.
+    pub calls_secret: Secret,
+}
+
+/// `[mail_inbox]`: the 1022 e-mail address. CityOS polls the mailbox over IMAP,
+/// turns new messages into reports (or, when the subject carries a tracking
+/// code, into a message on that report) and answers by SMTP (`[notify.smtp]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailInboxConfig {
+    /// IMAP server host; empty (the default) turns polling off.
+    pub host: String,
+    /// IMAP port. Default 993.
+    pub port: u16,
+    /// `tls` (implicit TLS), `starttls` or `none`. Default `tls`.
+    pub security: String,
+    /// Login user.
+    pub username: String,
+    /// Login password.
+    pub password: Secret,
+    /// Mailbox to read. Default `INBOX`.
+    pub mailbox: String,
+    /// Seconds between polls. Default 30.
+    pub poll_seconds: u64,
+}
+
+impl Default for MailInboxConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 993,
+            security: "tls".into(),
+            username: String::new(),
+            password: Secret::default(),
+            mailbox: "INBOX".into(),
+            poll_seconds: 30,
+        }
+    }
+}
+
+/// `[push]`: web push (RFC 8030) with VAPID (RFC 8292) and message encryption (RFC 8291).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PushConfig {
+    /// The VAPID private key (P-256, base64url of the 32-byte scalar). Default:
+    /// generated once into the data directory.
+    pub vapid_private_key: Secret,
+    /// Contact the push services may use (`mailto:` or `https:`). Default `mailto:1022@cityos.local`.
+    pub subject: String,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        Self { vapid_private_key: Secret::default(), subject: "mailto:1022@cityos.local".into() }
+    }
+}
+
+/// `[geocoder]`: the city's geocoder. Without one, addresses are located by the
+/// ward names (current and pre-2025) they contain.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GeocoderConfig {
+    /// A Nominatim-compatible search URL (`GET {url}?q=…&format=jsonv2&limit=1`
+    /// answering `[{"lat": "…", "lon": "…"}]`); empty (the default) turns it off.
+    pub url: String,
+    /// Milliseconds to wait for the geocoder before falling back to ward names. Default 2000.
+    pub timeout_ms: u64,
+}
+
+impl Default for GeocoderConfig {
+    fn default() -> Self {
+        Self { url: String::new(), timeout_ms: 2000 }
+    }
+}
+
+/// `[media]`: photos and videos on reports, stored under `<storage.data_dir>/media`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// Largest photo in bytes. Default 10 MiB.
+    pub max_photo_bytes: usize,
+    /// Largest video in bytes. Default 50 MiB.
+    pub max_video_bytes: usize,
+    /// Most attachments per report. Default 6.
+    pub max_per_report: usize,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self { max_photo_bytes: 10 * 1024 * 1024, max_video_bytes: 50 * 1024 * 1024, max_per_report: 6 }
+    }
 }
 
 /// Accepts `"123"` and `123` alike: ids that look like numbers arrive as
