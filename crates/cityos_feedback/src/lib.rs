@@ -13,6 +13,7 @@
 
 mod categories;
 mod defaults;
+pub mod geocode;
 pub mod insights;
 mod migrations;
 pub mod model;
@@ -44,6 +45,7 @@ pub struct Feedback {
     calendar: Arc<HolidayCalendar>,
     identity: Identity,
     public_url: String,
+    geocoder: Option<geocode::Geocoder>,
 }
 
 /// Errors of the feedback service.
@@ -88,7 +90,14 @@ impl Feedback {
     /// The service.
     #[must_use]
     pub fn new(db: Db, clock: SharedClock, calendar: Arc<HolidayCalendar>, identity: Identity, public_url: &str) -> Self {
-        Self { db, clock, calendar, identity, public_url: public_url.trim_end_matches('/').to_string() }
+        Self { db, clock, calendar, identity, public_url: public_url.trim_end_matches('/').to_string(), geocoder: None }
+    }
+
+    /// Locates addresses through the city's geocoder (see [`geocode`]).
+    #[must_use]
+    pub fn with_geocoder(mut self, geocoder: Option<geocode::Geocoder>) -> Self {
+        self.geocoder = geocoder;
+        self
     }
 
     /// The database.

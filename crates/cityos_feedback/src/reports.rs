@@ -426,8 +426,15 @@ impl Feedback {
                 Err(e) => return Err(FeedbackError::Identity(e.to_string())),
             }
         }
-        let Some(addr) = address else { return Ok(None) };
-        let folded = format!(" {} ", cityos_text::tokens(addr).join(" "));
+        match address {
+            Some(addr) => self.ward_named_in(addr).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The ward whose name (current or pre-2025) appears in `address`.
+    pub(crate) async fn ward_named_in(&self, address: &str) -> Result<Option<String>, FeedbackError> {
+        let folded = format!(" {} ", cityos_text::tokens(address).join(" "));
         let units = self.identity.jurisdictions().await.map_err(|e| FeedbackError::Identity(e.to_string()))?;
         // Longest names first, so "phuong an phu dong" wins over "phuong an phu".
         let mut wards: Vec<(String, String)> =
@@ -503,7 +510,12 @@ impl Feedback {
             Some(c) => Some(self.category(c).await?.ok_or_else(|| ApiError::invalid(format!("unknown category {c}")))?),
             None => self.suggest_category(&description).await?,
         };
-        let ward = self.ward_for(new.lat, new.lon, new.address.as_deref()).await?;
+        // An address without a point is located by the city's geocoder, when there is one.
+        let (lat, lon) = match (new.lat, new.lon, new.address.as_deref()) {
+            (None, None, Some(addr)) => self.geocode_point(addr).await.unzip(),
+            _ => (new.lat, new.lon),
+        };
+        let ward = self.ward_for(lat, lon, new.address.as_deref()).await?;
         let agency = match (&category, &ward) {
             (Some(c), Some(_)) | (Some(c), None) if ward.is_some() || c.default_agency_code.is_some() => {
                 self.route_for(Some(&c.code), ward.as_deref()).await?
@@ -584,8 +596,8 @@ impl Feedback {
         .bind(&search)
         // Coordinates travel as text: sqlx 0.8's Any driver binds a missing f64 as a float4 NULL, and
         // PostgreSQL then keeps float4 for that connection's cached statement, refusing the next real f64.
-        .bind(new.lat.map(|x| x.to_string()).unwrap_or_default())
-        .bind(new.lon.map(|x| x.to_string()).unwrap_or_default())
+        .bind(lat.map(|x| x.to_string()).unwrap_or_default())
+        .bind(lon.map(|x| x.to_string()).unwrap_or_default())
         .bind(new.address.as_deref().map(str::trim))
         .bind(ward.as_deref())
         .bind(agency.as_deref().filter(|_| routed))

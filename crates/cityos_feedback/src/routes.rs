@@ -23,6 +23,7 @@ pub fn router(feedback: Feedback) -> OpenApiRouter {
         .routes(routes!(put_category))
         .routes(routes!(list_routes, add_route))
         .routes(routes!(suggest))
+        .routes(routes!(geocode))
         .routes(routes!(create_report, queue))
         .routes(routes!(get_report))
         .routes(routes!(transition))
@@ -117,6 +118,26 @@ pub struct SuggestQuery {
 #[utoipa::path(get, path = "/api/feedback/suggest", tag = "feedback", params(SuggestQuery), responses((status = 200, body = Option<Category>)))]
 async fn suggest(State(f): State<Feedback>, Query(q): Query<SuggestQuery>) -> Result<Json<Option<Category>>, ApiError> {
     Ok(Json(f.suggest_category(&q.text).await?))
+}
+
+/// An address to locate.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GeocodeQuery {
+    /// The address, e.g. `12 Lê Lợi, phường Sài Gòn` (pre-2025 ward names work too).
+    pub q: String,
+}
+
+/// Where an address is (public; the portal's "find address" uses it): the
+/// city's geocoder when configured, else the centroid of the ward it names.
+/// 404 when nothing matches.
+#[utoipa::path(get, path = "/api/feedback/geocode", tag = "feedback", params(GeocodeQuery),
+    responses((status = 200, body = crate::geocode::Place), (status = 404), (status = 422)))]
+async fn geocode(State(f): State<Feedback>, Query(q): Query<GeocodeQuery>) -> Result<Json<crate::geocode::Place>, ApiError> {
+    if q.q.trim().chars().count() < 2 || q.q.chars().count() > 300 {
+        return Err(ApiError::invalid("q must be 2–300 characters"));
+    }
+    f.geocode(&q.q).await?.map(Json).ok_or_else(|| ApiError::not_found("no place matches this address"))
 }
 
 /// File a report (anyone: citizens anonymously or signed in, operators for callers).

@@ -70,14 +70,16 @@ impl App {
     /// Assembles the shared services.
     ///
     /// # Errors
-    /// An invalid `[calendar]` section.
+    /// An invalid `[calendar]` or `[geocoder]` section.
     pub fn new(config: Config, db: Db, clock: SharedClock, bus: Arc<dyn EventBus>, seal_key: Vec<u8>) -> Result<Self, String> {
         let identity = Identity::new(db.clone(), clock.clone(), config.security.clone());
         let limiter = Arc::new(ratelimit::Limiter::new(config.security.public_rate_limit_per_minute));
         let calendar = Arc::new(calendar_from(&config)?);
         let stopping = Arc::new(tokio::sync::watch::channel(false).0);
+        let geocoder = cityos_feedback::geocode::Geocoder::from_config(&config.geocoder)?;
         let feedback =
-            cityos_feedback::Feedback::new(db.clone(), clock.clone(), calendar.clone(), identity.clone(), &config.server.public_url);
+            cityos_feedback::Feedback::new(db.clone(), clock.clone(), calendar.clone(), identity.clone(), &config.server.public_url)
+                .with_geocoder(geocoder);
         Ok(Self { config: Arc::new(config), db, clock, identity, bus, seal_key: Arc::new(seal_key), calendar, feedback, limiter, stopping })
     }
 

@@ -11,6 +11,7 @@ mod audit;
 mod citizens;
 mod events;
 mod feedback;
+mod geocode;
 mod identity;
 mod open311;
 mod platform;
