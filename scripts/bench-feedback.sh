@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # 1022 benchmarks on one backend (sqlite or postgres): reports created per
-# second through the API; search p95 and a unit's queue page p95 with
+# second through the API and through the SMS webhook; search p95 and a unit's queue page p95 with
 # COUNT reports in the database (10,000 of them open in one unit's queue).
 # Load: wrk (Debian package) in a second process on loopback.
 # Usage: scripts/bench-feedback.sh sqlite|postgres [COUNT] [SECONDS]
@@ -24,7 +24,7 @@ for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null &&
 kill "$pid"; wait "$pid" 2>/dev/null || true
 echo "=== $backend: bulk-inserting $count reports ==="
 env "${env[@]}" "$bin" bench seed-reports --data-dir "$data" --count "$count" --open-in-one-unit 10000 2>/dev/null
-env "${env[@]}" CITYOS_SECURITY__PUBLIC_RATE_LIMIT_PER_MINUTE=100000000 "$bin" serve --data-dir "$data" --listen "127.0.0.1:$port" >"$data/serve.log" 2>&1 & pid=$!
+env "${env[@]}" CITYOS_SECURITY__PUBLIC_RATE_LIMIT_PER_MINUTE=100000000 CITYOS_WEBHOOKS__SMS_SECRET=bench-sms-secret "$bin" serve --data-dir "$data" --listen "127.0.0.1:$port" >"$data/serve.log" 2>&1 & pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
 token=$(curl -sf -XPOST "http://127.0.0.1:$port/api/auth/login" -H 'content-type: application/json' \
@@ -36,3 +36,5 @@ echo "=== $backend: queue page p95 (10,000 open reports in UBND-26740, sorted by
 wrk -t2 -c8 -d"${dur}s" -s "$root/scripts/wrk/p95.lua" -H "$auth" "http://127.0.0.1:$port/api/feedback/reports?agency=UBND-26740&status=forwarded,acknowledged,in_progress&per_page=50" | tail -1
 echo "=== $backend: reports created through the API (anonymous web reports, routed by point) ==="
 wrk -t2 -c8 -d"${dur}s" -s "$root/scripts/wrk/create-report.lua" "http://127.0.0.1:$port/api/feedback/reports" | tail -1
+echo "=== $backend: reports through the SMS webhook (signed deliveries from 8 clients; then until every message is a report) ==="
+env "${env[@]}" "$bin" bench webhooks --data-dir "$data" --url "http://127.0.0.1:$port" --secret bench-sms-secret --connections 8 --seconds "$dur"

@@ -8,7 +8,9 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 # The citizen sign-in test reads its one-time code from an SMTP sink it starts on this port.
 smtp_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export CITYOS_E2E_SMTP="127.0.0.1:$smtp_port"
-CITYOS_NOTIFY__SMTP__HOST=127.0.0.1 CITYOS_NOTIFY__SMTP__PORT="$smtp_port" CITYOS_SERVER__WEB_DIR="$root/web/dist" "$root/target/debug/cityos" demo --data-dir "$data" --listen "127.0.0.1:$port" > "$data/server.log" 2>&1 &
+# The call screen-pop test plays the telephone exchange, signing its events with this secret.
+export CITYOS_E2E_CALLS_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+CITYOS_NOTIFY__SMTP__HOST=127.0.0.1 CITYOS_NOTIFY__SMTP__PORT="$smtp_port" CITYOS_WEBHOOKS__CALLS_SECRET="$CITYOS_E2E_CALLS_SECRET" CITYOS_SERVER__WEB_DIR="$root/web/dist" "$root/target/debug/cityos" demo --data-dir "$data" --listen "127.0.0.1:$port" > "$data/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done

@@ -1,6 +1,7 @@
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { ConsoleElement } from './components/base';
 import { announce, attachAnnouncer } from './announcer';
+import { ApiError } from './api/client';
 import { describeError } from './api/errors';
 import { getLocale, setLocale, t, type Locale, type MessageKey } from './i18n';
 import { href, navigate, navRoutes, parseHash, type Route, type RouteDef } from './router';
@@ -15,6 +16,7 @@ import './pages/audit-page';
 import './pages/feedback-page';
 import './pages/feedback-report-page';
 import './pages/feedback-phone-page';
+import './pages/feedback-inbox-page';
 import './pages/portal-page';
 import './pages/portal-track-page';
 import './pages/portal-mine-page';
@@ -73,6 +75,14 @@ export class CityosApp extends ConsoleElement {
       this.quietRedirect = true;
       this.guard();
     } catch (error) {
+      // Offline (the 1022 app opened from the home screen without a connection): the public
+      // portal opens from the service worker's cache as signed out; staff pages need the server.
+      if (error instanceof ApiError && error.status === 0 && this.route.def.public) {
+        this.boot = 'ready';
+        this.quietRedirect = true;
+        this.guard();
+        return;
+      }
       this.bootError = describeError(error);
       this.boot = 'failed';
     }
@@ -320,6 +330,8 @@ export class CityosApp extends ConsoleElement {
         return html`<cityos-feedback-report-page .code=${this.route.param ?? ''}></cityos-feedback-report-page>`;
       case 'feedback-new':
         return html`<cityos-feedback-phone-page></cityos-feedback-phone-page>`;
+      case 'feedback-inbox':
+        return html`<cityos-feedback-inbox-page></cityos-feedback-inbox-page>`;
       case 'data':
       case 'ioc':
       case 'gis':

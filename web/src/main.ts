@@ -1,3 +1,4 @@
 import './styles.css';
 import './locale-init';
 import './app';
+import './pwa';

@@ -31,6 +31,7 @@ describe('routes', () => {
     expect(parseHash('#/feedback').def.id).toBe('feedback');
     expect(parseHash('#/feedback').param).toBeNull();
     expect(parseHash('#/feedback/new').def.id).toBe('feedback-new');
+    expect(parseHash('#/feedback/inbox').def.id).toBe('feedback-inbox');
     expect(parseHash('#/feedback/a/b').def.id).toBe('not-found');
     expect(parseHash('#/track').def.id).toBe('track');
     expect(parseHash('#/track').param).toBeNull();
@@ -46,7 +47,7 @@ describe('routes', () => {
 
   it('keep report, phone and portal pages out of the module navigation', () => {
     const visible = ids(['operator']);
-    for (const id of ['feedback-new', 'feedback-report', 'portal', 'portal-mine', 'portal-ranking', 'track']) expect(visible).not.toContain(id);
+    for (const id of ['feedback-new', 'feedback-inbox', 'feedback-report', 'portal', 'portal-mine', 'portal-ranking', 'track']) expect(visible).not.toContain(id);
     expect(visible).toContain('feedback');
   });
 });

@@ -10,6 +10,7 @@ export type RouteId =
   | 'map'
   | 'feedback'
   | 'feedback-new'
+  | 'feedback-inbox'
   | 'feedback-report'
   | 'portal'
   | 'portal-mine'
@@ -50,6 +51,7 @@ export const ROUTES: RouteDef[] = [
   { id: 'map', path: '/map', label: 'nav.map', roles: [] },
   { id: 'feedback', path: '/feedback', label: 'nav.feedback', roles: [] },
   { id: 'feedback-new', path: '/feedback/new', label: 'phone.title', roles: ['operator'], hidden: true, section: 'feedback' },
+  { id: 'feedback-inbox', path: '/feedback/inbox', label: 'inbox.title', roles: ['operator', 'admin'], hidden: true, section: 'feedback' },
   { id: 'feedback-report', path: '/feedback', param: 'required', label: 'report.title', roles: [], hidden: true, section: 'feedback' },
   { id: 'data', path: '/data', label: 'nav.data', roles: [] },
   { id: 'ioc', path: '/ioc', label: 'nav.ioc', roles: [] },

@@ -87,6 +87,11 @@ class Session extends EventTarget {
     this.clear();
   }
 
+  /** The session's CSRF token, for requests made without `api` (file uploads). */
+  get csrfToken(): string | null {
+    return this.csrf;
+  }
+
   /** True when the user holds `role` with any scope. */
   hasRole(...roles: string[]): boolean {
     return !!this.me?.grants.some((grant) => roles.includes(grant.role));

@@ -77,3 +77,124 @@ pub async fn seed_reports(db: &Db, clock: &SharedClock, count: usize, open_in_on
     sqlx::query("ANALYZE reports").execute(db.writer()).await?;
     Ok(started.elapsed().as_secs_f64())
 }
+
+/// What [`webhook_load`] measured.
+#[derive(Debug)]
+pub struct WebhookLoad {
+    /// Deliveries answered 2xx.
+    pub accepted: usize,
+    /// Deliveries answered otherwise (or failed).
+    pub refused: usize,
+    /// Seconds the load ran.
+    pub seconds: f64,
+    /// Latencies of accepted deliveries, sorted, in milliseconds.
+    pub latencies_ms: Vec<f64>,
+    /// Seconds from the first delivery until every inbox row had become a report.
+    pub filed_after: f64,
+    /// Reports filed from these deliveries.
+    pub reports: i64,
+}
+
+impl WebhookLoad {
+    /// The `q`-quantile of the latencies (0–1).
+    #[must_use]
+    pub fn latency(&self, q: f64) -> f64 {
+        if self.latencies_ms.is_empty() {
+            return 0.0;
+        }
+        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let i = ((self.latencies_ms.len() - 1) as f64 * q).round() as usize;
+        self.latencies_ms[i.min(self.latencies_ms.len() - 1)]
+    }
+}
+
+/// Sends signed SMS-gateway deliveries (`/webhooks/sms`, each a new message
+/// from a different phone, Vietnamese text naming a ward) to the server at
+/// `url` from `connections` concurrent clients for `seconds`, then waits
+/// until the server has turned every stored message into a report (reading
+/// `db`, the server's own database). The secret must be the server's
+/// `[webhooks] sms_secret`.
+///
+/// # Errors
+/// No delivery accepted, or the database cannot be read.
+pub async fn webhook_load(db: &Db, url: &str, secret: &str, connections: usize, seconds: u64) -> Result<WebhookLoad> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build()?;
+    let endpoint = format!("{}/webhooks/sms", url.trim_end_matches('/'));
+    let run = format!("{:08x}", rand::random::<u32>());
+    let wards: Vec<String> = sqlx::query("SELECT name FROM jurisdictions WHERE level = 2 ORDER BY code")
+        .fetch_all(db.reader())
+        .await?
+        .iter()
+        .map(|r| r.try_get("name"))
+        .collect::<Result<_, sqlx::Error>>()?;
+    anyhow::ensure!(!wards.is_empty(), "no wards: run `cityos demo` on this data directory first");
+    let wards = std::sync::Arc::new(wards);
+    let started = std::time::Instant::now();
+    let deadline = started + std::time::Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for worker in 0..connections {
+        let (client, endpoint, secret, run, wards) = (client.clone(), endpoint.clone(), secret.to_string(), run.clone(), wards.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut ok, mut bad, mut lat) = (0usize, 0usize, Vec::new());
+            let mut n = 0usize;
+            while std::time::Instant::now() < deadline {
+                n += 1;
+                let (_, text) = crate::demo::REPORTS[n % crate::demo::REPORTS.len()];
+                let street = crate::demo::STREETS[n % crate::demo::STREETS.len()];
+                let ward = &wards[(n * 7 + worker) % wards.len()];
+                let body = serde_json::to_vec(&serde_json::json!({
+                    "id": format!("bench-{run}-{worker}-{n}"),
+                    "from": format!("+8490{worker:02}{n:05}"),
+                    "text": format!("{text}, {street}, {ward}"),
+                }))
+                .unwrap_or_default();
+                let signature = cityos_feedback::webhooks::hub_signature(&secret, &body);
+                let t0 = std::time::Instant::now();
+                let resp = client
+                    .post(&endpoint)
+                    .header("content-type", "application/json")
+                    .header("x-cityos-signature", signature)
+                    .body(body)
+                    .send()
+                    .await;
+                match resp {
+                    Ok(r) if r.status().is_success() => {
+                        ok += 1;
+                        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+                    }
+                    _ => bad += 1,
+                }
+            }
+            (ok, bad, lat)
+        }));
+    }
+    let (mut accepted, mut refused, mut latencies_ms) = (0, 0, Vec::new());
+    for t in tasks {
+        let (ok, bad, lat) = t.await?;
+        accepted += ok;
+        refused += bad;
+        latencies_ms.extend(lat);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    anyhow::ensure!(accepted > 0, "no delivery was accepted: is [webhooks] sms_secret the same on the server?");
+    latencies_ms.sort_by(f64::total_cmp);
+    let pattern = format!("bench-{run}-%");
+    loop {
+        let pending: i64 = sqlx::query("SELECT COUNT(*) AS n FROM webhook_inbox WHERE external_id LIKE $1 AND processed_at IS NULL")
+            .bind(&pattern)
+            .fetch_one(db.reader())
+            .await?
+            .try_get("n")?;
+        if pending == 0 || std::time::Instant::now() > deadline + std::time::Duration::from_secs(600) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let filed_after = started.elapsed().as_secs_f64();
+    let reports: i64 = sqlx::query("SELECT COUNT(*) AS n FROM reports WHERE channel = 'sms' AND external_id LIKE $1")
+        .bind(&pattern)
+        .fetch_one(db.reader())
+        .await?
+        .try_get("n")?;
+    Ok(WebhookLoad { accepted, refused, seconds, latencies_ms, filed_after, reports })
+}

@@ -1,6 +1,6 @@
 //! The CityOS binary's library half: what `main` wires together, shared with
 //! the integration tests (migrations of every module, database opening, the
-//! audit seal key, serving, the demo city, backup and restore).
+//! audit seal and VAPID keys, serving, the demo city, backup and restore).
 
 pub mod backup;
 pub mod bench;
@@ -57,6 +57,28 @@ pub fn seal_key(cfg: &Config) -> Result<Vec<u8>> {
     Ok(key.to_vec())
 }
 
+/// The web-push (VAPID) private key, base64url: `[push] vapid_private_key`,
+/// or generated once into `<data_dir>/vapid.key`. Browsers subscribe with its
+/// public half, so it must stay the same for as long as subscriptions live.
+///
+/// # Errors
+/// The configured key or the key file is not a P-256 key, or the file cannot be read or written.
+pub fn vapid_key(cfg: &Config) -> Result<String> {
+    use cityos_notify::webpush::VapidKey;
+    if !cfg.push.vapid_private_key.is_empty() {
+        // Checked at start-up: a typo must not silently turn notifications off.
+        return Ok(VapidKey::from_base64url(cfg.push.vapid_private_key.expose())?.private_base64url());
+    }
+    let path = cfg.storage.data_dir.join("vapid.key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Ok(VapidKey::from_base64url(&text).with_context(|| format!("{} holds no VAPID key", path.display()))?.private_base64url());
+    }
+    std::fs::create_dir_all(&cfg.storage.data_dir).with_context(|| format!("cannot create {}", cfg.storage.data_dir.display()))?;
+    let key = VapidKey::generate().private_base64url();
+    write_private(&path, &key)?;
+    Ok(key)
+}
+
 fn write_private(path: &Path, text: &str) -> Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
@@ -74,9 +96,10 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests and stops the workers.
 ///
 /// # Errors
-/// The address cannot be bound or the seal key cannot be read.
-pub async fn serve(cfg: Config, db: Db, clock: SharedClock, after_bind: impl FnOnce(&str)) -> Result<()> {
+/// The address cannot be bound or the seal or VAPID key cannot be read.
+pub async fn serve(mut cfg: Config, db: Db, clock: SharedClock, after_bind: impl FnOnce(&str)) -> Result<()> {
     let key = seal_key(&cfg)?;
+    cfg.push.vapid_private_key = cityos_core::config::Secret::new(vapid_key(&cfg)?);
     let app = App::new(cfg.clone(), db.clone(), clock, Arc::new(InProcessBus::default()), key).map_err(anyhow::Error::msg)?;
     let workers = cityos_http::spawn_workers(&app);
     let listener =

@@ -91,6 +91,22 @@ enum BenchCommand {
         #[arg(long, default_value_t = 10_000)]
         open_in_one_unit: usize,
     },
+    /// Load a running server's SMS webhook with signed deliveries and report
+    /// deliveries acknowledged per second and reports filed per second.
+    Webhooks {
+        /// The server's base URL.
+        #[arg(long)]
+        url: String,
+        /// The server's `[webhooks] sms_secret`.
+        #[arg(long)]
+        secret: String,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -250,6 +266,28 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             #[allow(clippy::cast_precision_loss)]
             let rate = count as f64 / secs.max(0.001);
             println!("inserted {count} reports in {secs:.1} s ({rate:.0} rows/s, {})", db.backend().name());
+            db.close().await;
+        }
+        Command::Bench { command: BenchCommand::Webhooks { url, secret, connections, seconds } } => {
+            let db = open_db(&cfg).await?;
+            let r = cityos::bench::webhook_load(&db, &url, &secret, connections.max(1), seconds).await?;
+            #[allow(clippy::cast_precision_loss)]
+            let (acked, filed) = (r.accepted as f64 / r.seconds, r.reports as f64 / r.filed_after);
+            println!(
+                "{} deliveries acknowledged in {:.1} s: {acked:.0}/s, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms; {} refused",
+                r.accepted,
+                r.seconds,
+                r.latency(0.5),
+                r.latency(0.95),
+                r.latency(0.99),
+                r.refused
+            );
+            println!(
+                "{} reports filed {:.1} s after the first delivery: {filed:.0} reports/s end to end ({})",
+                r.reports,
+                r.filed_after,
+                db.backend().name()
+            );
             db.close().await;
         }
         Command::Import { command: ImportCommand::Jurisdictions { file } } => {

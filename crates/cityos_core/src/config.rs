@@ -263,13 +263,33 @@ pub struct SmsConfig {
 pub struct ZaloConfig {
     /// Where messages are `POST`ed. Default `https://openapi.zalo.me/v3.0/oa/message/cs`.
     pub api_url: String,
-    /// The OA access token, sent in the `access_token` header; empty disables Zalo messages.
+    /// The OA access token, sent in the `access_token` header. Zalo's tokens
+    /// last about 25 hours: set `refresh_token` (with `app_id` and
+    /// `app_secret`) and CityOS renews them itself. Zalo messages are off
+    /// while both tokens are empty.
     pub access_token: Secret,
+    /// The Zalo application id (developers.zalo.me) that owns the tokens; needed to renew them.
+    #[serde(deserialize_with = "string_or_integer")]
+    pub app_id: String,
+    /// The application's secret key, sent as `secret_key` when renewing tokens.
+    pub app_secret: Secret,
+    /// The OA refresh token from the authorisation (valid three months, single use). CityOS
+    /// keeps each renewed pair in its database, so this is only read the first time.
+    pub refresh_token: Secret,
+    /// Where tokens are renewed. Default `https://oauth.zaloapp.com/v4/oa/access_token`.
+    pub oauth_url: String,
 }
 
 impl Default for ZaloConfig {
     fn default() -> Self {
-        Self { api_url: "https://openapi.zalo.me/v3.0/oa/message/cs".into(), access_token: Secret::default() }
+        Self {
+            api_url: "https://openapi.zalo.me/v3.0/oa/message/cs".into(),
+            access_token: Secret::default(),
+            app_id: String::new(),
+            app_secret: Secret::default(),
+            refresh_token: Secret::default(),
+            oauth_url: "https://oauth.zaloapp.com/v4/oa/access_token".into(),
+        }
     }
 }
 
@@ -364,11 +384,16 @@ pub struct PushConfig {
     pub vapid_private_key: Secret,
     /// Contact the push services may use (`mailto:` or `https:`). Default `mailto:1022@cityos.local`.
     pub subject: String,
+    /// Accept push endpoints over plain `http` and on loopback, private or
+    /// link-local addresses. Browsers' push services are public HTTPS, so this
+    /// is for tests and closed networks only: it lets a subscription make
+    /// CityOS post to internal hosts. Default false.
+    pub allow_insecure_endpoints: bool,
 }
 
 impl Default for PushConfig {
     fn default() -> Self {
-        Self { vapid_private_key: Secret::default(), subject: "mailto:1022@cityos.local".into() }
+        Self { vapid_private_key: Secret::default(), subject: "mailto:1022@cityos.local".into(), allow_insecure_endpoints: false }
     }
 }
 

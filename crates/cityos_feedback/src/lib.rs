@@ -11,15 +11,22 @@
 //! citizen. Personal data (reporter name, phone, e-mail) never leaves through
 //! public views, events or the audit log.
 
+pub mod bulk;
+pub mod calls;
 mod categories;
 mod defaults;
+pub mod export;
 pub mod geocode;
 pub mod insights;
+pub mod mail_inbox;
+pub mod media;
 mod migrations;
 pub mod model;
 pub mod open311;
+pub mod push;
 mod reports;
 pub mod routes;
+pub mod webhook_inbox;
 pub mod webhooks;
 
 pub use categories::{Category, NewCategory, NewRoute};

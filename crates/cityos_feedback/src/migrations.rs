@@ -123,6 +123,30 @@ pub const MIGRATIONS: &[ModuleMigration] = &[
         sqlite: OVERDUE_SQL,
         postgres: OVERDUE_SQL,
     },
+    ModuleMigration {
+        version: 20_261_128_100_000,
+        description: "e-mail channel: the mailbox's read position; citizens' messages on reports, once each",
+        sqlite: crate::mail_inbox::MAIL_INBOX_SQL,
+        postgres: crate::mail_inbox::MAIL_INBOX_SQL,
+    },
+    ModuleMigration {
+        version: 20_261_128_300_000,
+        description: "call centre: calls from the telephone exchange, operators' extensions",
+        sqlite: crate::calls::CALLS_SQL,
+        postgres: crate::calls::CALLS_SQL,
+    },
+    ModuleMigration {
+        version: 20_261_128_400_000,
+        description: "photos and videos on reports, reporters' upload grants, committed dates on progress updates",
+        sqlite: crate::media::MEDIA_SQL,
+        postgres: crate::media::MEDIA_SQL,
+    },
+    ModuleMigration {
+        version: 20_261_128_510_000,
+        description: "webhook inbox: messages dismissed by an operator",
+        sqlite: crate::webhook_inbox::DISMISSED_SQL,
+        postgres: crate::webhook_inbox::DISMISSED_SQL,
+    },
 ];
 
 /// The escalation sweep reads open, not yet escalated reports by deadline; a

@@ -64,7 +64,8 @@ fn default_channel() -> Channel {
 pub struct ReportUpdate {
     /// When.
     pub at: chrono::DateTime<chrono::Utc>,
-    /// `created`, `status`, `note`, `assignment`.
+    /// `created`, `status`, `note`, `assignment`, `citizen_message` (the
+    /// citizen wrote again about the report, e.g. an e-mail reply).
     pub kind: String,
     /// Status before.
     pub status_from: Option<String>,
@@ -76,6 +77,10 @@ pub struct ReportUpdate {
     pub text: Option<String>,
     /// Whether citizens see it.
     pub public: bool,
+    /// Photos and videos shown with this entry (ids; the public view lists only published ones).
+    pub media: Vec<String>,
+    /// For progress updates: the date the unit committed to finish by.
+    pub committed_date: Option<chrono::NaiveDate>,
 }
 
 /// A report as staff see it.
@@ -173,6 +178,8 @@ pub struct PublicReport {
     pub updated_at: chrono::DateTime<chrono::Utc>,
     /// Media the reporter published with it.
     pub media_url: Option<String>,
+    /// Photos and videos published by staff (redacted where needed).
+    pub media: Vec<crate::media::PublicMedia>,
     /// Public history.
     pub updates: Vec<ReportUpdate>,
 }
@@ -239,7 +246,7 @@ const QUEUE_COLUMNS: &[Column] = &[
     Column::fixed("reporter_channel_id"),
 ];
 
-fn schema(backend: Backend) -> Schema {
+pub(crate) fn schema(backend: Backend) -> Schema {
     Schema {
         table: Cow::Borrowed("reports"),
         columns: Cow::Borrowed(QUEUE_COLUMNS),
@@ -319,15 +326,15 @@ fn update_schema() -> Schema {
 }
 
 /// Internal row with the citizen link kept for notifications.
-struct Row {
-    report: Report,
-    citizen_id: Option<String>,
+pub(crate) struct Row {
+    pub(crate) report: Report,
+    pub(crate) citizen_id: Option<String>,
     locale: String,
     /// The citizen's id on the chat channel the report came by (Zalo user id, Messenger PSID).
     sender: Option<String>,
 }
 
-fn decode(r: &sqlx::any::AnyRow, now: i64) -> Result<Row, sqlx::Error> {
+pub(crate) fn decode(r: &sqlx::any::AnyRow, now: i64) -> Result<Row, sqlx::Error> {
     let status = Status::parse(&r.try_get::<String, _>("status")?).unwrap_or(Status::Received);
     let due: i64 = r.try_get("due_at")?;
     let jdue: Option<i64> = r.try_get("jurisdiction_due_at")?;
@@ -658,7 +665,7 @@ impl Feedback {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn history(
+    pub(crate) async fn history(
         &self,
         tx: &mut Tx,
         report_id: &str,
@@ -669,11 +676,12 @@ impl Feedback {
         agency: Option<&str>,
         text: Option<&str>,
         public: bool,
-    ) -> Result<(), FeedbackError> {
+    ) -> Result<String, FeedbackError> {
+        let id = new_id();
         sqlx::query(
             "INSERT INTO report_updates (id, report_id, at, actor, kind, status_from, status_to, agency_code, text, public) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(new_id())
+        .bind(&id)
         .bind(report_id)
         .bind(to_millis(self.clock.now()))
         .bind(actor)
@@ -685,12 +693,15 @@ impl Feedback {
         .bind(i64::from(public))
         .execute(&mut **tx)
         .await?;
-        Ok(())
+        Ok(id)
     }
 
     /// Queues `template` about report `code` to the reporter's phone and
     /// e-mail, and on the chat it came by: `chat` is (report channel, the
-    /// citizen's id there); `zalo` and `facebook` are answered there.
+    /// citizen's id there); `zalo` and `facebook` are answered there. For
+    /// `email` the id is the `Message-ID` of the citizen's e-mail, which the
+    /// e-mail answers (`In-Reply-To`), so it shows in the citizen's thread.
+    /// Browsers that subscribed to the report in the 1022 app get a web push.
     #[expect(clippy::too_many_arguments, reason = "one notification, described field by field")]
     async fn notify_reporter(
         &self,
@@ -704,9 +715,12 @@ impl Feedback {
     ) -> Result<(), FeedbackError> {
         let locale = Locale::parse(locale).unwrap_or(Locale::Vi);
         let url = format!("{}/#/track/{code}", self.public_url);
-        let targets: Vec<NotificationRequest> = [
+        let mut targets: Vec<NotificationRequest> = [
             reporter.phone.as_ref().map(|p| NotificationRequest::sms(p, template)),
-            reporter.email.as_ref().map(|e| NotificationRequest::email(e, template)),
+            reporter.email.as_ref().map(|e| match chat {
+                Some(("email", message_id)) => NotificationRequest::email(e, template).var(cityos_notify::IN_REPLY_TO, message_id),
+                _ => NotificationRequest::email(e, template),
+            }),
             match chat {
                 Some(("zalo", id)) => Some(NotificationRequest::zalo(id, template)),
                 Some(("facebook", id)) => Some(NotificationRequest::messenger(id, template)),
@@ -716,6 +730,8 @@ impl Feedback {
         .into_iter()
         .flatten()
         .collect();
+        // The 1022 app's push subscriptions following this report (or all of its citizen's).
+        targets.extend(crate::push::web_push_targets(tx, code, template, status).await?);
         for req in targets {
             let mut req = req
                 .locale(locale)
@@ -731,20 +747,35 @@ impl Feedback {
         Ok(())
     }
 
-    async fn load(&self, id_or_code: &str) -> Result<Option<Row>, FeedbackError> {
+    pub(crate) async fn load(&self, id_or_code: &str) -> Result<Option<Row>, FeedbackError> {
         let sql = format!("SELECT {COLUMNS} FROM reports WHERE id = $1 OR tracking_code = $1");
         let row = sqlx::query(&sql).bind(id_or_code).fetch_optional(self.db.reader()).await?;
         let now = to_millis(self.clock.now());
         let Some(row) = row else { return Ok(None) };
         let mut r = decode(&row, now)?;
         let ups = sqlx::query(
-            "SELECT at, kind, status_from, status_to, agency_code, text, public FROM report_updates WHERE report_id = $1 ORDER BY at, id",
+            "SELECT id, at, kind, status_from, status_to, agency_code, text, public, committed_date FROM report_updates WHERE report_id = $1 ORDER BY at, id",
         )
         .bind(&r.report.id)
         .fetch_all(self.db.reader())
         .await?;
+        let shown =
+            sqlx::query("SELECT id, update_id FROM report_media WHERE report_id = $1 AND update_id IS NOT NULL ORDER BY created_at, id")
+                .bind(&r.report.id)
+                .fetch_all(self.db.reader())
+                .await?;
         for u in ups {
+            let update_id: String = u.try_get("id")?;
+            let mut media = Vec::new();
+            for m in &shown {
+                if m.try_get::<String, _>("update_id")? == update_id {
+                    media.push(m.try_get("id")?);
+                }
+            }
+            let committed: Option<String> = u.try_get("committed_date")?;
             r.report.updates.push(ReportUpdate {
+                media,
+                committed_date: committed.and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
                 at: from_millis(u.try_get("at")?),
                 kind: u.try_get("kind")?,
                 status_from: u.try_get("status_from")?,
@@ -758,14 +789,14 @@ impl Feedback {
     }
 
     /// Staff roles that read reports.
-    const READERS: &'static [Role] = &[Role::Operator, Role::Staff, Role::Viewer, Role::AgencyAdmin];
+    pub(crate) const READERS: &'static [Role] = &[Role::Operator, Role::Staff, Role::Viewer, Role::AgencyAdmin];
 
-    fn may_read(caller: &Caller, r: &Report) -> bool {
+    pub(crate) fn may_read(caller: &Caller, r: &Report) -> bool {
         caller.has_any(&[Role::Operator])
             || caller.has_for(Self::READERS, &Target { agency: r.agency_code.as_deref(), jurisdiction: r.jurisdiction_code.as_deref() })
     }
 
-    fn may_handle(caller: &Caller, r: &Report) -> bool {
+    pub(crate) fn may_handle(caller: &Caller, r: &Report) -> bool {
         caller.has_any(&[Role::Operator])
             || caller.has_for(
                 &[Role::Staff, Role::AgencyAdmin],
@@ -812,42 +843,8 @@ impl Feedback {
     /// 401/403.
     pub async fn queue(&self, caller: &Caller, q: &ReportQuery) -> Result<Page<Report>, FeedbackError> {
         caller.require_any(Self::READERS)?;
-        let mut parts = Vec::new();
-        if !caller.has_any(&[Role::Operator]) {
-            if let Some(set) = caller.agencies_for(Self::READERS) {
-                let mut vals: Vec<Value> = set.into_iter().map(Value::Text).collect();
-                vals.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
-                parts.push(Filter::In { column: "agency_code".into(), values: vals });
-            }
-        }
-        if let Some(s) = &q.status {
-            let vals: Vec<Value> = s.split(',').filter_map(|x| Status::parse(x.trim())).map(|x| Value::Text(x.as_str().into())).collect();
-            parts.push(Filter::In { column: "status".into(), values: vals });
-        }
-        for (col, v) in [("agency_code", &q.agency), ("category_code", &q.category), ("jurisdiction_code", &q.ward)] {
-            if let Some(v) = v {
-                parts.push(Filter::Cmp { column: col.into(), op: Op::Eq, value: Value::Text(v.clone()) });
-            }
-        }
         let now = to_millis(self.clock.now());
-        if q.overdue == Some(true) {
-            parts.push(Filter::Cmp { column: "due_at".into(), op: Op::Lt, value: Value::Int(now) });
-            let open: Vec<Value> = open_states();
-            parts.push(Filter::In { column: "status".into(), values: open });
-        }
-        if q.unclear == Some(true) {
-            parts.push(Filter::Cmp { column: "status".into(), op: Op::Eq, value: Value::Text("received".into()) });
-        }
-        if let Some(text) = q.q.as_deref().filter(|t| !t.trim().is_empty()) {
-            let fts = match self.db.backend() {
-                Backend::Sqlite => cityos_text::fts_query(text),
-                Backend::Postgres => cityos_text::pg_tsquery(text),
-            };
-            match fts {
-                Some(f) => parts.push(Filter::FullText(f)),
-                None => parts.push(Filter::Or(vec![])),
-            }
-        }
+        let filter = self.queue_filter(caller, q, now);
         let sort = match q.sort.as_deref() {
             Some("-received_at") => vec![("received_at".to_string(), Dir::Desc)],
             Some("received_at") => vec![("received_at".to_string(), Dir::Asc)],
@@ -855,7 +852,6 @@ impl Feedback {
         };
         let page = PageParams { page: q.page, per_page: q.per_page };
         let schema = schema(self.db.backend());
-        let filter = Filter::And(parts);
         let sel =
             Select { filter: Some(filter.clone()), sort, limit: Some(page.limit()), offset: Some(page.offset()), ..Select::default() };
         let compiled = query::select(&schema, &sel).map_err(|e| ApiError::invalid(e.to_string()))?;
@@ -874,6 +870,48 @@ impl Feedback {
         }
         self.audit_read(caller, "reports", items.len()).await?;
         Ok(Page::new(items, total, &page))
+    }
+
+    /// The reports of the queue `q` that `caller` may read (operators: every
+    /// unit; others: their units'), as one filter: the queue and the export
+    /// share it, so both always select the same rows. `now` decides "overdue".
+    pub(crate) fn queue_filter(&self, caller: &Caller, q: &ReportQuery, now: i64) -> Filter {
+        let mut parts = Vec::new();
+        if !caller.has_any(&[Role::Operator]) {
+            if let Some(set) = caller.agencies_for(Self::READERS) {
+                let mut vals: Vec<Value> = set.into_iter().map(Value::Text).collect();
+                vals.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+                parts.push(Filter::In { column: "agency_code".into(), values: vals });
+            }
+        }
+        if let Some(s) = &q.status {
+            let vals: Vec<Value> = s.split(',').filter_map(|x| Status::parse(x.trim())).map(|x| Value::Text(x.as_str().into())).collect();
+            parts.push(Filter::In { column: "status".into(), values: vals });
+        }
+        for (col, v) in [("agency_code", &q.agency), ("category_code", &q.category), ("jurisdiction_code", &q.ward)] {
+            if let Some(v) = v {
+                parts.push(Filter::Cmp { column: col.into(), op: Op::Eq, value: Value::Text(v.clone()) });
+            }
+        }
+        if q.overdue == Some(true) {
+            parts.push(Filter::Cmp { column: "due_at".into(), op: Op::Lt, value: Value::Int(now) });
+            let open: Vec<Value> = open_states();
+            parts.push(Filter::In { column: "status".into(), values: open });
+        }
+        if q.unclear == Some(true) {
+            parts.push(Filter::Cmp { column: "status".into(), op: Op::Eq, value: Value::Text("received".into()) });
+        }
+        if let Some(text) = q.q.as_deref().filter(|t| !t.trim().is_empty()) {
+            let fts = match self.db.backend() {
+                Backend::Sqlite => cityos_text::fts_query(text),
+                Backend::Postgres => cityos_text::pg_tsquery(text),
+            };
+            match fts {
+                Some(f) => parts.push(Filter::FullText(f)),
+                None => parts.push(Filter::Or(vec![])),
+            }
+        }
+        Filter::And(parts)
     }
 
     /// Reports as the public sees them (anyone; not audited: nothing
@@ -908,7 +946,7 @@ impl Feedback {
         let compiled = query::select(&schema(self.db.backend()), &sel).map_err(|e| ApiError::invalid(e.to_string()))?;
         let rows = compiled.query().fetch_all(self.db.reader()).await?;
         let now = to_millis(self.clock.now());
-        Ok(rows.iter().map(|r| decode(r, now).map(|x| to_public(x.report))).collect::<Result<_, _>>()?)
+        Ok(rows.iter().map(|r| decode(r, now).map(|x| to_public(x.report, Vec::new()))).collect::<Result<_, _>>()?)
     }
 
     /// The public history of reports (anyone): status changes and public
@@ -976,6 +1014,15 @@ impl Feedback {
             );
         }
         let text = change.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        if let Some(date) = change.committed_date {
+            if to != Status::InProgress {
+                return Err(ApiError::invalid("committed_date goes with the in_progress status").into());
+            }
+            if date < cityos_calendar::local_date(self.clock.now()) {
+                return Err(ApiError::invalid("committed_date is in the past").into());
+            }
+        }
+        crate::media::check_update_media(self, &r.id, &change.media).await?;
         let mut agency = r.agency_code.clone();
         let mut duplicate_of = None;
         match to {
@@ -1051,7 +1098,16 @@ impl Feedback {
         .await?;
         let public = !matches!(to, Status::Escalated) || change.public;
         let kind = if agency != r.agency_code { "assignment" } else { "status" };
-        self.history(&mut tx, &r.id, &caller.actor(), kind, Some(r.status), Some(to), agency.as_deref(), text, public).await?;
+        let update_id =
+            self.history(&mut tx, &r.id, &caller.actor(), kind, Some(r.status), Some(to), agency.as_deref(), text, public).await?;
+        crate::media::show_with_update(&mut tx, &r.id, &update_id, &change.media).await?;
+        if let Some(date) = change.committed_date {
+            sqlx::query("UPDATE report_updates SET committed_date = $1 WHERE id = $2")
+                .bind(date.format("%Y-%m-%d").to_string())
+                .bind(&update_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let reporter = r.reporter.clone().unwrap_or_default();
         let chat = row.sender.as_deref().map(|s| (r.channel.as_str(), s));
         self.notify_reporter(&mut tx, &reporter, chat, &row.locale, &r.tracking_code, "report_status_changed", Some(to)).await?;
@@ -1092,6 +1148,72 @@ impl Feedback {
         };
         cityos_audit::append(&mut tx, self.db.backend(), &self.clock, &rec).await?;
         tx.commit().await?;
+        self.load(&r.id).await?.map(|x| x.report).ok_or_else(|| ApiError::not_found("report").into())
+    }
+
+    /// Adds a message from the reporting citizen about their report, come by
+    /// `msg.channel` (an e-mail reply carrying the tracking code): kept in the
+    /// history as `citizen_message` for the units handling the report (not
+    /// public: a citizen's words may hold personal data), and the citizen is
+    /// told on that channel that it arrived. The same `external_id` twice
+    /// adds it once.
+    ///
+    /// # Errors
+    /// 404 for an unknown report, 422 for an empty message.
+    pub(crate) async fn add_citizen_message(&self, caller: &Caller, code: &str, msg: &CitizenMessage<'_>) -> Result<Report, FeedbackError> {
+        let row = self.load(code).await?.ok_or_else(|| ApiError::not_found("no such report"))?;
+        let r = &row.report;
+        let text: String = cityos_text::nfc(msg.text.trim()).chars().take(5000).collect();
+        if text.trim().is_empty() {
+            return Err(ApiError::invalid("the message is empty").into());
+        }
+        let mut tx = self.db.begin().await?;
+        let seen = sqlx::query("SELECT 1 AS x FROM report_updates WHERE report_id = $1 AND external_id = $2")
+            .bind(&r.id)
+            .bind(msg.external_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if seen.is_none() {
+            let now = to_millis(self.clock.now());
+            sqlx::query(
+                "INSERT INTO report_updates (id, report_id, at, actor, kind, text, public, external_id) VALUES ($1, $2, $3, $4, 'citizen_message', $5, 0, $6)",
+            )
+            .bind(new_id())
+            .bind(&r.id)
+            .bind(now)
+            .bind(caller.actor())
+            .bind(&text)
+            .bind(msg.external_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE reports SET updated_at = $1 WHERE id = $2").bind(now).bind(&r.id).execute(&mut *tx).await?;
+            let chat = msg.thread.map(|t| (msg.channel.as_str(), t));
+            self.notify_reporter(&mut tx, msg.reply_to, chat, &row.locale, &r.tracking_code, "report_message_received", None).await?;
+            let ev = CloudEvent::new(
+                &self.clock,
+                "/cityos/feedback",
+                "vn.cityos.feedback.report.citizen_message",
+                Classification::Internal,
+                serde_json::json!({ "id": r.id, "tracking_code": r.tracking_code, "channel": msg.channel.as_str() }),
+            )
+            .subject(format!("report:{}", r.id))
+            .agency(r.agency_code.clone())
+            .jurisdiction(r.jurisdiction_code.clone());
+            cityos_events::publish(&mut tx, &ev).await?;
+            let rec = AuditRecord {
+                actor: caller.actor(),
+                action: "feedback.report.citizen_message".into(),
+                object: format!("report:{}", r.id),
+                purpose: Some(format!("channel {}", msg.channel.as_str())),
+                outcome: "success".into(),
+                request_id: caller.request_id.clone(),
+                row_count: Some(1),
+            };
+            cityos_audit::append(&mut tx, self.db.backend(), &self.clock, &rec).await?;
+            tx.commit().await?;
+        } else {
+            drop(tx);
+        }
         self.load(&r.id).await?.map(|x| x.report).ok_or_else(|| ApiError::not_found("report").into())
     }
 
@@ -1199,7 +1321,8 @@ impl Feedback {
     /// 404.
     pub async fn public_report(&self, code: &str) -> Result<PublicReport, FeedbackError> {
         let r = self.load(code).await?.ok_or_else(|| ApiError::not_found("no such report"))?.report;
-        Ok(to_public(r))
+        let media = crate::media::public_media(self, &r.id).await?;
+        Ok(to_public(r, media))
     }
 
     /// The signed-in citizen's own reports, newest first.
@@ -1211,7 +1334,7 @@ impl Feedback {
         let sql = format!("SELECT {COLUMNS} FROM reports WHERE reporter_citizen_id = $1 ORDER BY received_at DESC LIMIT 200");
         let rows = sqlx::query(&sql).bind(citizen).fetch_all(self.db.reader()).await?;
         let now = to_millis(self.clock.now());
-        Ok(rows.iter().map(|r| decode(r, now).map(|x| to_public(x.report))).collect::<Result<_, _>>()?)
+        Ok(rows.iter().map(|r| decode(r, now).map(|x| to_public(x.report, Vec::new()))).collect::<Result<_, _>>()?)
     }
 
     /// Escalates open reports past their deadline to the supervising body
@@ -1257,7 +1380,20 @@ fn open_states() -> Vec<Value> {
     crate::insights::open_statuses().into_iter().map(|s| Value::Text(s.as_str().into())).collect()
 }
 
-fn to_public(r: Report) -> PublicReport {
+/// The public view of `r`; `media` are its published files (none for lists),
+/// and history entries show only those.
+fn to_public(r: Report, media: Vec<crate::media::PublicMedia>) -> PublicReport {
+    let published = |id: &String| media.iter().any(|m| &m.id == id);
+    let updates = r
+        .updates
+        .into_iter()
+        .filter(|u| u.public)
+        .map(|u| ReportUpdate {
+            text: u.text.map(|t| mask_personal(&t)),
+            media: u.media.into_iter().filter(|id| published(id)).collect(),
+            ..u
+        })
+        .collect();
     PublicReport {
         tracking_code: r.tracking_code,
         category_code: r.category_code,
@@ -1276,13 +1412,24 @@ fn to_public(r: Report) -> PublicReport {
         agency_code: r.agency_code,
         updated_at: r.updated_at,
         media_url: r.media_url,
-        updates: r
-            .updates
-            .into_iter()
-            .filter(|u| u.public)
-            .map(|u| ReportUpdate { text: u.text.map(|t| mask_personal(&t)), ..u })
-            .collect(),
+        media,
+        updates,
     }
+}
+
+/// A citizen's message about their report (see [`Feedback::add_citizen_message`]).
+#[derive(Debug, Clone)]
+pub(crate) struct CitizenMessage<'a> {
+    /// The channel it came by.
+    pub channel: Channel,
+    /// What the citizen wrote (at most 5000 characters are kept).
+    pub text: &'a str,
+    /// The channel's id of the message (an e-mail's `Message-ID`): the same id twice adds it once.
+    pub external_id: &'a str,
+    /// Whom to tell that it arrived (the sender, on the channel it came by).
+    pub reply_to: &'a Reporter,
+    /// The channel's handle for the answer (for e-mail, the `Message-ID` it answers).
+    pub thread: Option<&'a str>,
 }
 
 /// A lifecycle change.
@@ -1301,6 +1448,12 @@ pub struct Transition {
     /// Whether the text is shown publicly (escalations are internal by default).
     #[serde(default)]
     pub public: bool,
+    /// Photos or videos already attached to this report to show with this
+    /// update (progress photos); publish them to show them to citizens.
+    #[serde(default)]
+    pub media: Vec<String>,
+    /// For `in_progress`: the date (Hồ Chí Minh City) the unit commits to finish by.
+    pub committed_date: Option<chrono::NaiveDate>,
 }
 
 #[cfg(test)]

@@ -34,6 +34,11 @@ pub fn router(feedback: Feedback) -> OpenApiRouter {
         .routes(routes!(duplicates))
         .routes(routes!(stats))
         .routes(routes!(ranking))
+        .routes(routes!(crate::export::export_reports))
+        .routes(routes!(crate::bulk::bulk_reports))
+        .routes(routes!(crate::webhook_inbox::list_inbox))
+        .routes(routes!(crate::webhook_inbox::retry_inbox))
+        .routes(routes!(crate::webhook_inbox::dismiss_inbox))
         .with_state(feedback)
 }
 
@@ -141,9 +146,10 @@ async fn geocode(State(f): State<Feedback>, Query(q): Query<GeocodeQuery>) -> Re
 }
 
 /// File a report (anyone: citizens anonymously or signed in, operators for callers).
-/// Staff get the full report back; everyone else the public view with the tracking code.
+/// Staff get the full report back; everyone else the public view with the tracking code
+/// and an `upload` grant to attach photos and videos (`X-Upload-Token`, 30 minutes).
 #[utoipa::path(post, path = "/api/feedback/reports", tag = "feedback", request_body = NewReport,
-    responses((status = 201, body = PublicReport), (status = 422), (status = 429)))]
+    responses((status = 201, body = crate::media::Filed), (status = 422), (status = 429)))]
 async fn create_report(State(f): State<Feedback>, caller: Caller, Json(mut new): Json<NewReport>) -> Result<Response, ApiError> {
     // Only the call centre files phone reports; webhooks and Open311 have their own endpoints.
     let staff = matches!(caller.principal, Principal::Staff { .. });
@@ -153,7 +159,8 @@ async fn create_report(State(f): State<Feedback>, caller: Caller, Json(mut new):
         Ok((StatusCode::CREATED, Json(report)).into_response())
     } else {
         let public = f.public_report(&report.tracking_code).await?;
-        Ok((StatusCode::CREATED, Json(public)).into_response())
+        let upload = crate::media::grant_upload(&f, &report.id).await;
+        Ok((StatusCode::CREATED, Json(crate::media::Filed { report: public, upload })).into_response())
     }
 }
 

@@ -70,7 +70,7 @@ ALTER TABLE reports ADD COLUMN reporter_channel_id TEXT;
 /// Attempts before an inbox row is given up (each failure waits longer).
 const MAX_ATTEMPTS: i64 = 12;
 /// A claimed row whose worker has not finished after this long is taken again.
-const STUCK_AFTER_MS: i64 = 5 * 60 * 1000;
+pub(crate) const STUCK_AFTER_MS: i64 = 5 * 60 * 1000;
 /// Processed rows (they hold phone numbers and message texts) are deleted after this long.
 const RETENTION_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 /// Rows the poller handles per round.
@@ -108,7 +108,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Checks `sha256=<hex>` against HMAC-SHA256(secret, body), in constant time.
-fn hmac_matches(secret: &Secret, body: &[u8], header: Option<&str>) -> bool {
+pub(crate) fn hmac_matches(secret: &Secret, body: &[u8], header: Option<&str>) -> bool {
     let Some(given) = header.and_then(|h| h.trim().strip_prefix("sha256=")).and_then(|h| hex::decode(h).ok()) else {
         return false;
     };
@@ -170,10 +170,10 @@ pub fn router(feedback: Feedback, cfg: WebhooksConfig) -> axum::Router {
 }
 
 /// One message taken in, before it becomes a report.
-struct Event {
-    channel: Channel,
-    external_id: String,
-    payload: String,
+pub(crate) struct Event {
+    pub(crate) channel: Channel,
+    pub(crate) external_id: String,
+    pub(crate) payload: String,
 }
 
 // ------------------------------------------------------------------ SMS
@@ -338,15 +338,15 @@ async fn accept(h: &Hooks, events: Vec<Event>, ok: impl IntoResponse) -> Respons
 
 /// A message as the channel described it.
 #[derive(Debug, Clone, PartialEq)]
-struct Inbound {
-    sender: String,
-    text: Option<String>,
-    lat: Option<f64>,
-    lon: Option<f64>,
+pub(crate) struct Inbound {
+    pub(crate) sender: String,
+    pub(crate) text: Option<String>,
+    pub(crate) lat: Option<f64>,
+    pub(crate) lon: Option<f64>,
 }
 
 /// Reads a stored inbox payload; `Err` names what is missing.
-fn parse_inbound(channel: &str, payload: &str) -> Result<Inbound, String> {
+pub(crate) fn parse_inbound(channel: &str, payload: &str) -> Result<Inbound, String> {
     let v: Value = serde_json::from_str(payload).map_err(|e| format!("stored payload is not JSON: {e}"))?;
     let text = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
     match channel {
@@ -379,12 +379,13 @@ fn parse_inbound(channel: &str, payload: &str) -> Result<Inbound, String> {
                 lon: location.map(|l| l.1),
             })
         }
+        "email" => crate::mail_inbox::inbound(&v),
         other => Err(format!("unknown channel {other}")),
     }
 }
 
 /// What became of one claimed inbox row.
-enum Outcome {
+pub(crate) enum Outcome {
     Filed(String),
     Refused(String),
     Failed(String),
@@ -393,7 +394,7 @@ enum Outcome {
 impl Feedback {
     /// Stores webhook events in the inbox in one transaction; returns the ids
     /// of the rows that are new (a message seen before is skipped).
-    async fn store_events(&self, events: &[Event]) -> Result<Vec<String>, FeedbackError> {
+    pub(crate) async fn store_events(&self, events: &[Event]) -> Result<Vec<String>, FeedbackError> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
@@ -447,7 +448,7 @@ impl Feedback {
     }
 
     /// Claims one inbox row and files its report; false when another worker has it.
-    async fn process_inbox_row(&self, id: &str) -> Result<bool, FeedbackError> {
+    pub(crate) async fn process_inbox_row(&self, id: &str) -> Result<bool, FeedbackError> {
         let now = to_millis(self.clock.now());
         let Some(row) = sqlx::query(
             "UPDATE webhook_inbox SET claimed_at = $2, attempts = attempts + 1
@@ -465,9 +466,15 @@ impl Feedback {
         let channel: String = row.try_get("channel")?;
         let external_id: String = row.try_get("external_id")?;
         let attempts: i64 = row.try_get("attempts")?;
-        let outcome = match parse_inbound(&channel, &row.try_get::<String, _>("payload")?) {
-            Ok(msg) => self.file_inbound(&channel, &external_id, msg).await,
-            Err(e) => Outcome::Refused(e),
+        let payload: String = row.try_get("payload")?;
+        let outcome = if channel == Channel::Email.as_str() {
+            // E-mail is read (and threaded by tracking code) by `mail_inbox`.
+            self.file_mail(&external_id, &payload).await
+        } else {
+            match parse_inbound(&channel, &payload) {
+                Ok(msg) => self.file_inbound(&channel, &external_id, msg).await,
+                Err(e) => Outcome::Refused(e),
+            }
         };
         let done = to_millis(self.clock.now());
         match outcome {

@@ -127,6 +127,9 @@ pub fn api_routes(app: &App) -> OpenApiRouter {
         .merge(events::router(app.clone()))
         .merge(calendar::router(app.clone()))
         .merge(cityos_feedback::routes::router(app.feedback.clone()))
+        .merge(cityos_feedback::push::router(app.feedback.clone(), &app.config.push))
+        .merge(cityos_feedback::media::router(app.feedback.clone(), &app.config.storage.data_dir, app.config.media.clone()))
+        .merge(cityos_feedback::calls::router(app.feedback.clone(), app.bus.clone(), app.stopping()))
 }
 
 /// The whole HTTP application.
@@ -136,6 +139,7 @@ pub fn router(app: App) -> Router {
     let web_dir = app.config.server.web_dir.clone();
     let console = ServeDir::new(&web_dir).fallback(ServeFile::new(web_dir.join("index.html")));
     let max_body = app.config.server.max_body_bytes;
+    let upload_max = cityos_feedback::media::upload_body_limit(&app.config.media);
     let timeout = Duration::from_secs(app.config.server.request_timeout_secs.max(1));
     let hsts = app.config.server.public_url.starts_with("https://");
 
@@ -144,6 +148,7 @@ pub fn router(app: App) -> Router {
         .merge(api)
         .merge(cityos_feedback::open311::router(app.feedback.clone()))
         .merge(cityos_feedback::webhooks::router(app.feedback.clone(), app.config.webhooks.clone()))
+        .merge(cityos_feedback::calls::webhook_router(app.feedback.clone(), app.config.webhooks.clone()))
         .merge(platform)
         .route(
             "/api/openapi.json",
@@ -161,7 +166,11 @@ pub fn router(app: App) -> Router {
         .fallback_service(console)
         .layer(axum::middleware::from_fn_with_state(app.clone(), auth::authenticate))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
-        .layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| body_limit(max_body, req, next)))
+        .layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
+            // Photo and video uploads have their own, larger limit.
+            let max = if cityos_feedback::media::is_upload_path(req.uri().path()) { upload_max.max(max_body) } else { max_body };
+            body_limit(max, req, next)
+        }))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(axum::middleware::from_fn(metrics_layer::track))
         .layer(axum::middleware::from_fn(security_headers))

@@ -1,5 +1,5 @@
 //! Background work of a serving process: the outbox dispatcher, the
-//! notification sender, the webhook inbox, audit sealing, escalation of
+//! notification sender, the webhook inbox, the 1022 mailbox, audit sealing, escalation of
 //! overdue reports and expired-session cleanup. All stop
 //! when the shutdown signal turns true.
 
@@ -18,6 +18,15 @@ pub fn spawn_workers(app: &App) -> Vec<JoinHandle<()>> {
 
     match Notifier::from_config(app.db.clone(), app.clock.clone(), &app.config.notify) {
         Ok(n) => {
+            // A bad [push] section turns web push off, not the other channels.
+            let n = match cityos_notify::WebPush::from_config(app.db.clone(), app.clock.clone(), &app.config.push) {
+                Ok(Some(push)) => n.with_transport(cityos_notify::Channel::WebPush, std::sync::Arc::new(push)),
+                Ok(None) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, "web push is off: check [push]");
+                    n
+                }
+            };
             let mut rx = shutdown.clone();
             handles.push(tokio::spawn(n.run(async move {
                 let _ = rx.wait_for(|stop| *stop).await;
@@ -29,6 +38,15 @@ pub fn spawn_workers(app: &App) -> Vec<JoinHandle<()>> {
     // Messages that came by webhook become reports; most are filed at once by the
     // request that stored them, this catches the rest.
     handles.push(tokio::spawn(cityos_feedback::webhooks::run_inbox(app.feedback.clone(), Duration::from_millis(500), shutdown.clone())));
+    // The 1022 mailbox, polled over IMAP while [mail_inbox] names a host; its messages go through that inbox.
+    if !app.config.mail_inbox.host.trim().is_empty() {
+        match cityos_feedback::mail_inbox::MailInbox::new(app.feedback.clone(), &app.config.mail_inbox) {
+            Ok(inbox) => handles.push(tokio::spawn(inbox.run(shutdown.clone()))),
+            Err(e) => tracing::error!(error = %e, "the 1022 mailbox is not polled: check [mail_inbox]"),
+        }
+    }
+    // Callers' numbers are not kept for ever.
+    handles.push(tokio::spawn(cityos_feedback::calls::run_retention(app.feedback.clone(), shutdown.clone())));
 
     let (db, clock, key, every) = (app.db.clone(), app.clock.clone(), app.seal_key.clone(), app.config.security.audit_seal_every);
     let feedback = app.feedback.clone();

@@ -6,16 +6,17 @@
 //!   with `{name}` substitution that refuses missing variables.
 //! - [`Transport`]: how a rendered message leaves: [`SmtpTransport`] (e-mail
 //!   over SMTP with rustls), [`SmsGateway`] (an HTTP SMS gateway),
-//!   [`ZaloOaApi`] (Zalo Official Account messages) and [`MessengerSendApi`]
-//!   (Facebook Messenger replies).
+//!   [`ZaloOaApi`] (Zalo Official Account messages), [`MessengerSendApi`]
+//!   (Facebook Messenger replies) and [`WebPush`] (web-push notifications to
+//!   the 1022 app: VAPID, RFC 8291 encryption, subscriptions in [`webpush`]).
 //! - The outbox: [`enqueue`] writes a `notifications` row inside the caller's
 //!   transaction, so a notification exists exactly when its business change
 //!   commits; a [`Notifier`] claims due rows, renders, sends, retries
 //!   transient failures with exponential backoff and records the outcome,
 //!   which [`Notifier::status`] reports.
-//! - `testing` (cargo feature `testing`): a real SMTP server, SMS gateway and
-//!   generic HTTP receiver (for the Zalo and Messenger APIs) on 127.0.0.1 for
-//!   other crates' tests.
+//! - `testing` (cargo feature `testing`): a real SMTP server, SMS gateway,
+//!   generic HTTP receiver (for the Zalo and Messenger APIs) and push service
+//!   on 127.0.0.1 for other crates' tests.
 //!
 //! Architecture invariant: no module talks to an SMTP server, SMS gateway or
 //! chat provider except through this crate, and nothing is sent from inside a database
@@ -26,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod template;
+pub mod webpush;
 
 mod chat;
 mod outbox;
@@ -38,13 +40,14 @@ pub mod testing;
 
 pub use chat::{MessengerSendApi, ZaloOaApi};
 pub use outbox::{
-    enqueue, retry_delay, DeliveryStatus, NotificationRequest, NotificationState, Notifier, FIRST_RETRY_DELAY, MAX_RETRY_DELAY, MIGRATIONS,
-    STUCK_AFTER,
+    enqueue, retry_delay, DeliveryStatus, NotificationRequest, NotificationState, Notifier, FIRST_RETRY_DELAY, IN_REPLY_TO,
+    MAX_RETRY_DELAY, MIGRATIONS, STUCK_AFTER,
 };
 pub use sms::SmsGateway;
 pub use smtp::SmtpTransport;
 pub use template::{Locale, TemplateError};
 pub use transport::{Channel, DeliveryError, Outgoing, Receipt, Transport};
+pub use webpush::WebPush;
 
 /// Errors of the notification service.
 #[derive(Debug, thiserror::Error)]

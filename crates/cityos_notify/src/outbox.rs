@@ -14,9 +14,9 @@
 
 use crate::template::{self, Locale, TemplateError};
 use crate::transport::{Channel, DeliveryError, Outgoing, Transport};
-use crate::{MessengerSendApi, NotifyError, SmsGateway, SmtpTransport, ZaloOaApi};
+use crate::{MessengerSendApi, NotifyError, SmsGateway, SmtpTransport, WebPush, ZaloOaApi};
 use chrono::{DateTime, Duration, Utc};
-use cityos_core::config::NotifyConfig;
+use cityos_core::config::{NotifyConfig, PushConfig};
 use cityos_core::{from_millis, new_id, to_millis, Clock, SharedClock};
 use cityos_store::{Db, ModuleMigration};
 use serde::{Deserialize, Serialize};
@@ -41,7 +41,31 @@ pub const MIGRATIONS: &[ModuleMigration] = &[
         sqlite: CHAT_CHANNELS_SQLITE,
         postgres: CHAT_CHANNELS_POSTGRES,
     },
+    ModuleMigration {
+        version: 20_261_128_200_000,
+        description: "web push: subscriptions, their topics, notifications on webpush",
+        sqlite: WEB_PUSH_SQLITE,
+        postgres: WEB_PUSH_POSTGRES,
+    },
+    ModuleMigration {
+        version: 20_261_128_500_000,
+        description: "zalo oa tokens renewed by cityos",
+        sqlite: ZALO_TOKENS_SQL,
+        postgres: ZALO_TOKENS_SQL,
+    },
 ];
+
+/// The Zalo OA token pair last renewed (a refresh token is single-use, so
+/// the newest must survive restarts). One row per Zalo application.
+const ZALO_TOKENS_SQL: &str = "
+CREATE TABLE zalo_oa_tokens (
+    app_id TEXT PRIMARY KEY,
+    access_token TEXT NOT NULL,
+    refresh_token TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    renewed_at BIGINT NOT NULL
+);
+";
 
 // The same text serves both backends: only BIGINT, TEXT and partial indexes.
 const NOTIFICATIONS_TABLE: &str = "
@@ -104,6 +128,72 @@ ALTER TABLE notifications DROP CONSTRAINT IF EXISTS notifications_channel_check;
 ALTER TABLE notifications ADD CONSTRAINT notifications_channel_check CHECK (channel IN ('email', 'sms', 'zalo', 'messenger'));
 ";
 
+// Push subscriptions (see `webpush`) and what each follows; `webpush` joins the channels.
+macro_rules! push_tables {
+    () => {
+        "
+CREATE TABLE push_subscriptions (
+    id TEXT PRIMARY KEY,
+    endpoint TEXT NOT NULL UNIQUE,
+    p256dh TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE TABLE push_topics (
+    subscription_id TEXT NOT NULL REFERENCES push_subscriptions(id),
+    topic TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (subscription_id, topic)
+);
+CREATE INDEX push_topics_topic ON push_topics (topic);
+"
+    };
+}
+
+const WEB_PUSH_SQLITE: &str = concat!(
+    push_tables!(),
+    "
+CREATE TABLE notifications_widened (
+    id TEXT PRIMARY KEY,
+    channel TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'zalo', 'messenger', 'webpush')),
+    recipient TEXT NOT NULL,
+    template TEXT NOT NULL,
+    locale TEXT NOT NULL,
+    vars_json TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed')),
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    claimed_at BIGINT,
+    last_error TEXT,
+    provider_id TEXT,
+    purpose TEXT NOT NULL,
+    related_object TEXT,
+    created_at BIGINT NOT NULL,
+    sent_at BIGINT
+);
+INSERT INTO notifications_widened SELECT id, channel, recipient, template, locale, vars_json, status, attempts, next_attempt_at,
+    claimed_at, last_error, provider_id, purpose, related_object, created_at, sent_at FROM notifications;
+DROP TABLE notifications;
+ALTER TABLE notifications_widened RENAME TO notifications;
+CREATE INDEX notifications_due ON notifications (next_attempt_at) WHERE status = 'queued';
+CREATE INDEX notifications_sending ON notifications (claimed_at) WHERE status = 'sending';
+CREATE INDEX notifications_related ON notifications (related_object);
+"
+);
+
+const WEB_PUSH_POSTGRES: &str = concat!(
+    push_tables!(),
+    "
+ALTER TABLE notifications DROP CONSTRAINT IF EXISTS notifications_channel_check;
+ALTER TABLE notifications ADD CONSTRAINT notifications_channel_check CHECK (channel IN ('email', 'sms', 'zalo', 'messenger', 'webpush'));
+"
+);
+
+/// The variable of an e-mail notification that names the `Message-ID` it
+/// answers (see [`Outgoing::in_reply_to`]); templates do not use it.
+pub const IN_REPLY_TO: &str = "in_reply_to";
+
 /// Longest accepted chat recipient id (Zalo user ids and Messenger PSIDs are
 /// numeric strings of about 16–20 digits).
 const MAX_CHAT_ID_CHARS: usize = 64;
@@ -132,10 +222,10 @@ pub fn retry_delay(attempts: i64) -> Duration {
 /// A notification to send: what, to whom, in which language and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotificationRequest {
-    /// E-mail, SMS, Zalo or Messenger.
+    /// E-mail, SMS, Zalo, Messenger or web push.
     pub channel: Channel,
-    /// E-mail address, phone number, Zalo user id or Messenger PSID
-    /// (personal data: never logged).
+    /// E-mail address, phone number, Zalo user id, Messenger PSID or push
+    /// subscription id (personal data: never logged).
     pub recipient: String,
     /// Template key from [`crate::template::CATALOGUE`], e.g. `otp_code`.
     pub template: String,
@@ -174,6 +264,13 @@ impl NotificationRequest {
     #[must_use]
     pub fn messenger(psid: impl Into<String>, template: impl Into<String>) -> Self {
         Self::new(Channel::Messenger, psid, template)
+    }
+
+    /// A web-push notification from `template` to the push subscription
+    /// `subscription_id` (see [`crate::webpush::subscribers`]), in Vietnamese.
+    #[must_use]
+    pub fn web_push(subscription_id: impl Into<String>, template: impl Into<String>) -> Self {
+        Self::new(Channel::WebPush, subscription_id, template)
     }
 
     /// A notification on `channel`, in Vietnamese, with no variables yet.
@@ -238,6 +335,9 @@ impl NotificationRequest {
             Channel::Email if !r.contains('@') => return Err(NotifyError::Invalid("an e-mail recipient must be an e-mail address".into())),
             Channel::Sms if !is_phone_number(r) => {
                 return Err(NotifyError::Invalid("an SMS recipient must be a phone number (digits, optional leading +)".into()))
+            }
+            Channel::WebPush if !is_chat_id(r) => {
+                return Err(NotifyError::Invalid("a webpush recipient must be a push subscription id".into()))
             }
             Channel::Zalo | Channel::Messenger if !is_chat_id(r) => {
                 return Err(NotifyError::Invalid(format!(
@@ -403,6 +503,7 @@ pub struct Notifier {
     sms: Option<Arc<dyn Transport>>,
     zalo: Option<Arc<dyn Transport>>,
     messenger: Option<Arc<dyn Transport>>,
+    web_push: Option<Arc<dyn Transport>>,
     max_attempts: i64,
     poll_interval: std::time::Duration,
 }
@@ -415,6 +516,7 @@ impl fmt::Debug for Notifier {
             .field("sms", &self.sms)
             .field("zalo", &self.zalo)
             .field("messenger", &self.messenger)
+            .field("web_push", &self.web_push)
             .field("max_attempts", &self.max_attempts)
             .field("poll_interval", &self.poll_interval)
             .finish_non_exhaustive()
@@ -441,6 +543,7 @@ impl Notifier {
             sms: None,
             zalo: None,
             messenger: None,
+            web_push: None,
             max_attempts: 8,
             poll_interval: std::time::Duration::from_secs(1),
         }
@@ -461,8 +564,9 @@ impl Notifier {
         if !config.sms.url.is_empty() {
             notifier = notifier.with_transport(Channel::Sms, Arc::new(SmsGateway::new(&config.sms)?));
         }
-        if !config.zalo.access_token.is_empty() {
-            notifier = notifier.with_transport(Channel::Zalo, Arc::new(ZaloOaApi::new(&config.zalo)?));
+        if !config.zalo.access_token.is_empty() || !config.zalo.refresh_token.is_empty() {
+            let zalo = ZaloOaApi::new(&config.zalo)?.renewing(&config.zalo, notifier.db.clone(), notifier.clock.clone())?;
+            notifier = notifier.with_transport(Channel::Zalo, Arc::new(zalo));
         }
         if !config.messenger.page_access_token.is_empty() {
             notifier = notifier.with_transport(Channel::Messenger, Arc::new(MessengerSendApi::new(&config.messenger)?));
@@ -478,8 +582,21 @@ impl Notifier {
             Channel::Sms => self.sms = Some(transport),
             Channel::Zalo => self.zalo = Some(transport),
             Channel::Messenger => self.messenger = Some(transport),
+            Channel::WebPush => self.web_push = Some(transport),
         }
         self
+    }
+
+    /// Sends `webpush` notifications as `[push]` says ([`WebPush`]), when a
+    /// VAPID key is set.
+    ///
+    /// # Errors
+    /// [`NotifyError::Config`] naming the bad setting.
+    pub fn with_web_push(self, config: &PushConfig) -> Result<Self, NotifyError> {
+        Ok(match WebPush::from_config(self.db.clone(), self.clock.clone(), config)? {
+            Some(push) => self.with_transport(Channel::WebPush, Arc::new(push)),
+            None => self,
+        })
     }
 
     /// Attempts before a notification is marked failed (at least 1).
@@ -593,10 +710,20 @@ impl Notifier {
                 Channel::Sms => "SMS gateway not configured: set [notify.sms] url",
                 Channel::Zalo => "Zalo OA not configured: set [notify.zalo] access_token",
                 Channel::Messenger => "Messenger not configured: set [notify.messenger] page_access_token",
+                Channel::WebPush => "web push not configured: set [push] vapid_private_key",
             };
             return self.fail(id, reason).await.map(Some);
         };
-        let outgoing = Outgoing { id: id.to_string(), channel, to: recipient, subject: rendered.subject, body: rendered.body, created_at };
+        let in_reply_to = vars.get(IN_REPLY_TO).filter(|_| channel == Channel::Email).cloned();
+        let outgoing = Outgoing {
+            id: id.to_string(),
+            channel,
+            to: recipient,
+            subject: rendered.subject,
+            body: rendered.body,
+            created_at,
+            in_reply_to,
+        };
         let outcome = match transport.send(&outgoing).await {
             Ok(receipt) => {
                 let sent_at = to_millis(self.clock.now());
@@ -676,6 +803,7 @@ impl Notifier {
             Channel::Sms => self.sms.as_ref(),
             Channel::Zalo => self.zalo.as_ref(),
             Channel::Messenger => self.messenger.as_ref(),
+            Channel::WebPush => self.web_push.as_ref(),
         }
     }
 

@@ -3,7 +3,7 @@
 use crate::transport::{DeliveryError, Outgoing, Receipt, Transport};
 use crate::NotifyError;
 use cityos_core::config::SmtpConfig;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::extension::ClientId;
@@ -84,15 +84,24 @@ impl Transport for SmtpTransport {
     async fn send(&self, msg: &Outgoing) -> Result<Receipt, DeliveryError> {
         let to: Mailbox = msg.to.parse().map_err(|e| DeliveryError::Permanent(format!("recipient is not a valid e-mail address: {e}")))?;
         let message_id = format!("<{}@{}>", msg.id, self.domain);
-        let email = Message::builder()
+        let answers = msg.in_reply_to.as_deref().filter(|id| is_message_id(id));
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(msg.subject.clone())
             .message_id(Some(message_id.clone()))
             .date(SystemTime::from(msg.created_at))
-            .header(ContentType::TEXT_PLAIN)
-            .body(msg.body.clone())
-            .map_err(|e| DeliveryError::Permanent(format!("cannot build the e-mail: {e}")))?;
+            // RFC 3834: an automatic message, so auto-responders do not answer it (no mail loops with
+            // the 1022 mailbox, which files what it receives).
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("Auto-Submitted"),
+                if answers.is_some() { "auto-replied" } else { "auto-generated" }.into(),
+            ))
+            .header(ContentType::TEXT_PLAIN);
+        if let Some(id) = answers {
+            builder = builder.in_reply_to(id.to_string()).references(id.to_string());
+        }
+        let email = builder.body(msg.body.clone()).map_err(|e| DeliveryError::Permanent(format!("cannot build the e-mail: {e}")))?;
         match self.mailer.send(email).await {
             Ok(response) => {
                 tracing::debug!(notification = %msg.id, code = %response.code(), "SMTP server accepted the message");
@@ -103,6 +112,15 @@ impl Transport for SmtpTransport {
             Err(e) => Err(DeliveryError::Transient(format!("SMTP delivery failed: {e}"))),
         }
     }
+}
+
+/// A `Message-ID` as it may go into a header: `<…>` of printable ASCII, no spaces.
+fn is_message_id(id: &str) -> bool {
+    id.len() <= 250
+        && id.len() > 2
+        && id.starts_with('<')
+        && id.ends_with('>')
+        && id[1..id.len() - 1].bytes().all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
 }
 
 #[cfg(test)]
@@ -123,6 +141,14 @@ mod tests {
         let err = SmtpTransport::new(&config("none", "not an address")).unwrap_err().to_string();
         assert!(err.contains("notify.smtp.from"), "{err}");
         assert!(SmtpTransport::new(&SmtpConfig::default()).is_err(), "empty host");
+    }
+
+    #[test]
+    fn only_well_formed_message_ids_are_answered() {
+        assert!(is_message_id("<CAF=x+1@mail.gmail.com>"));
+        for bad in ["", "<>", "abc@d", "<a b@c>", "<a@b>\r\nBcc: x@y", "<a<b@c>"] {
+            assert!(!is_message_id(bad), "{bad}");
+        }
     }
 
     #[test]

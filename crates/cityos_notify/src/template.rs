@@ -164,6 +164,20 @@ pub static CATALOGUE: &[Template] = &[
         },
     },
     Template {
+        key: "report_message_received",
+        variables: &["report_id", "url"],
+        vi: TemplateText {
+            subject: "CityOS đã nhận thêm thông tin cho phản ánh {report_id}",
+            body: "Xin chào,\n\nCityOS đã nhận tin nhắn bổ sung của bạn cho phản ánh {report_id} và chuyển đến đơn vị đang xử lý.\n\nBạn có thể theo dõi tiến độ tại: {url}",
+            sms: "CityOS da nhan thong tin bo sung cho phan anh {report_id}. Theo doi tai {url}",
+        },
+        en: TemplateText {
+            subject: "CityOS received more about your report {report_id}",
+            body: "Hello,\n\nCityOS has received your message about report {report_id} and passed it to the unit handling it.\n\nFollow its progress at: {url}",
+            sms: "CityOS received your message about report {report_id}. Follow it at {url}",
+        },
+    },
+    Template {
         key: "account_locked",
         variables: &["minutes"],
         vi: TemplateText {
@@ -193,6 +207,23 @@ pub static CATALOGUE: &[Template] = &[
     },
 ];
 
+/// What a web-push notification says under its title (the e-mail subject),
+/// per template key: (key, Vietnamese, English). A notification shows
+/// Vietnamese with its marks, unlike an SMS. Templates without an entry use
+/// their SMS text.
+static PUSH_TEXTS: &[(&str, &str, &str)] = &[
+    (
+        "report_received",
+        "Chúng tôi đã nhận phản ánh {report_id} của bạn. Chạm để theo dõi tiến độ.",
+        "We received your report {report_id}. Tap to follow its progress.",
+    ),
+    (
+        "report_status_changed",
+        "Phản ánh {report_id} của bạn đã chuyển sang trạng thái: {status}.",
+        "Your report {report_id} is now: {status}.",
+    ),
+];
+
 /// The template with this key.
 #[must_use]
 pub fn find(key: &str) -> Option<&'static Template> {
@@ -210,7 +241,11 @@ impl Template {
     }
 
     /// Fills in the texts `channel` needs (subject and body for e-mail, the
-    /// SMS text for SMS, Zalo and Messenger).
+    /// SMS text for SMS, the e-mail body with its diacritics for Zalo and Messenger). For web push the body is the
+    /// JSON payload the 1022 app's service worker shows:
+    /// `{"title", "body", "lang", "tag", "url", "data"}`, where `tag` is the
+    /// `report_id` variable, `url` the `url` variable (the page a tap opens;
+    /// both `null` when absent) and `data` every variable.
     ///
     /// # Errors
     /// [`TemplateError::MissingVariable`] naming the first placeholder that has
@@ -226,8 +261,22 @@ impl Template {
                 };
                 Ok(Rendered { subject: fill(text.subject)?, body: fill(text.body)? + signature })
             }
-            // Chat messages reuse the short SMS text: it carries every variable and fits a chat bubble.
-            Channel::Sms | Channel::Zalo | Channel::Messenger => Ok(Rendered { subject: String::new(), body: fill(text.sms)? }),
+            Channel::Sms => Ok(Rendered { subject: String::new(), body: fill(text.sms)? }),
+            // Chat apps show Vietnamese with its marks and have room: the e-mail text, without the e-mail signature.
+            Channel::Zalo | Channel::Messenger => Ok(Rendered { subject: String::new(), body: fill(text.body)? }),
+            Channel::WebPush => {
+                let push =
+                    PUSH_TEXTS.iter().find(|(k, _, _)| *k == self.key).map(|(_, vi, en)| if locale == Locale::En { *en } else { *vi });
+                let payload = serde_json::json!({
+                    "title": fill(text.subject)?,
+                    "body": fill(push.unwrap_or(text.sms))?,
+                    "lang": locale.as_str(),
+                    "tag": vars.get("report_id"),
+                    "url": vars.get("url"),
+                    "data": vars,
+                });
+                Ok(Rendered { subject: String::new(), body: payload.to_string() })
+            }
         }
     }
 }
@@ -352,7 +401,36 @@ mod tests {
         assert!(sms.subject.is_empty());
         assert!(sms.body.starts_with("Ma xac thuc CityOS cua ban la 482913."));
         for chat in [Channel::Zalo, Channel::Messenger] {
-            assert_eq!(render("otp_code", Locale::Vi, chat, &v).unwrap(), sms, "chat messages carry the SMS text");
+            let text = render("otp_code", Locale::Vi, chat, &v).unwrap();
+            assert!(text.subject.is_empty());
+            assert!(text.body.contains("Mã xác thực CityOS của bạn là 482913."), "chat keeps the marks: {}", text.body);
+            assert!(!text.body.contains("--\nCityOS"), "no e-mail signature in a chat: {}", text.body);
+        }
+    }
+
+    #[test]
+    fn web_push_payload_is_json_in_vietnamese_with_marks() {
+        let v = vars(&[("report_id", "PA-1"), ("status", "Đang xử lý"), ("url", "https://1022.vn/#/track/PA-1")]);
+        let push = render("report_status_changed", Locale::Vi, Channel::WebPush, &v).unwrap();
+        let payload: serde_json::Value = serde_json::from_str(&push.body).unwrap();
+        assert_eq!(payload["title"], "Phản ánh PA-1: Đang xử lý");
+        assert_eq!(payload["body"], "Phản ánh PA-1 của bạn đã chuyển sang trạng thái: Đang xử lý.");
+        assert_eq!(payload["lang"], "vi");
+        assert_eq!(payload["tag"], "PA-1");
+        assert_eq!(payload["url"], "https://1022.vn/#/track/PA-1");
+        assert_eq!(payload["data"]["status"], "Đang xử lý");
+        let en = render("report_status_changed", Locale::En, Channel::WebPush, &v).unwrap();
+        assert!(en.body.contains("Your report PA-1 is now"), "{}", en.body);
+        // Templates without a push text fall back to their SMS text.
+        let otp = render("otp_code", Locale::En, Channel::WebPush, &vars(&[("code", "1"), ("minutes", "5")])).unwrap();
+        let otp: serde_json::Value = serde_json::from_str(&otp.body).unwrap();
+        assert!(otp["body"].as_str().unwrap().starts_with("Your CityOS verification code is 1."));
+        assert!(otp["url"].is_null());
+        for (key, vi, en) in PUSH_TEXTS {
+            let t = find(key).unwrap_or_else(|| panic!("push text for unknown template {key}"));
+            for text in [vi, en] {
+                assert!(placeholders(text).iter().all(|p| t.variables.contains(p)), "{key}: push text uses an undeclared variable");
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! Real local receivers for tests (cargo feature `testing`): an SMTP server,
-//! an HTTP SMS gateway and a generic HTTP receiver (standing in for the Zalo
-//! OA API and the Messenger Send API), each on 127.0.0.1 at a free port,
+//! an HTTP SMS gateway, a generic HTTP receiver (standing in for the Zalo
+//! OA API and the Messenger Send API) and a web push service (with
+//! [`TestSubscriber`] playing the browser), each on 127.0.0.1 at a free port,
 //! collecting what they receive. Other crates enable the feature in their `[dev-dependencies]`:
 //!
 //! ```toml
@@ -667,7 +668,7 @@ impl TestHttpReceiver {
     /// `[notify.zalo]` settings that send here (path `/v3.0/oa/message/cs`) with [`TEST_ZALO_TOKEN`].
     #[must_use]
     pub fn zalo_config(&self) -> ZaloConfig {
-        ZaloConfig { api_url: self.url("/v3.0/oa/message/cs"), access_token: Secret::new(TEST_ZALO_TOKEN) }
+        ZaloConfig { api_url: self.url("/v3.0/oa/message/cs"), access_token: Secret::new(TEST_ZALO_TOKEN), ..ZaloConfig::default() }
     }
 
     /// `[notify.messenger]` settings that send here (path `/me/messages`) with [`TEST_MESSENGER_TOKEN`].
@@ -758,6 +759,224 @@ async fn receive_request(
         received.len()
     };
     (StatusCode::OK, axum::Json((state.reply)(n)))
+}
+
+// ---------------------------------------------------------------- web push
+
+/// One message as the [`TestPushService`] got it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedPush {
+    /// The path it was posted to (the endpoint's path).
+    pub path: String,
+    /// Headers with lower-case names, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body as sent (encrypted).
+    pub body: Vec<u8>,
+    /// The status the service answered.
+    pub status: u16,
+}
+
+impl ReceivedPush {
+    /// The first header called `name` (any case).
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Checks the VAPID authorisation as a push service does (RFC 8292):
+    /// `Authorization: vapid t=<JWT>, k=<key>` where `k` is `public_key` and
+    /// the JWT is ES256-signed by it. Returns the JWT's claims.
+    ///
+    /// # Errors
+    /// What is wrong with the header.
+    pub fn vapid_claims(&self, public_key: &str) -> Result<serde_json::Value, String> {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use p256::ecdsa::signature::Verifier as _;
+        let header = self.header("authorization").ok_or("no Authorization header")?;
+        let rest = header.strip_prefix("vapid ").ok_or("Authorization is not the vapid scheme")?;
+        let mut token = None;
+        let mut key = None;
+        for part in rest.split(',').map(str::trim) {
+            match part.split_once('=') {
+                Some(("t", v)) => token = Some(v),
+                Some(("k", v)) => key = Some(v),
+                _ => return Err(format!("unexpected vapid parameter `{part}`")),
+            }
+        }
+        let (token, key) = (token.ok_or("no t=")?, key.ok_or("no k=")?);
+        if key != public_key {
+            return Err("k= is not the server's public key".into());
+        }
+        let verifying = URL_SAFE_NO_PAD
+            .decode(key)
+            .ok()
+            .and_then(|k| p256::ecdsa::VerifyingKey::from_sec1_bytes(&k).ok())
+            .ok_or("k= is not a P-256 key")?;
+        let (signed, signature) = token.rsplit_once('.').ok_or("the JWT has no signature")?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .ok()
+            .and_then(|s| p256::ecdsa::Signature::from_slice(&s).ok())
+            .ok_or("the JWT signature is not an ES256 signature")?;
+        verifying.verify(signed.as_bytes(), &signature).map_err(|_| "the JWT signature does not verify")?;
+        let (head, claims) = signed.split_once('.').ok_or("the JWT has no claims")?;
+        let decode = |part: &str| -> Result<serde_json::Value, String> {
+            let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|e| e.to_string())?;
+            serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+        };
+        if decode(head)?["alg"] != "ES256" {
+            return Err("the JWT is not ES256".into());
+        }
+        decode(claims)
+    }
+}
+
+#[derive(Debug, Default)]
+struct PushState {
+    received: Mutex<Vec<ReceivedPush>>,
+    fail_remaining: AtomicUsize,
+    fail_status: AtomicU16,
+}
+
+/// A local push service (RFC 8030) on 127.0.0.1: keeps every message posted
+/// to any path and answers `201 Created` with a `Location`, or the failure
+/// [`TestPushService::fail_next`] asked for. Pair it with [`TestSubscriber`]
+/// and `[push] allow_insecure_endpoints = true`.
+#[derive(Debug)]
+pub struct TestPushService {
+    addr: SocketAddr,
+    state: Arc<PushState>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for TestPushService {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl TestPushService {
+    /// Starts the service.
+    ///
+    /// # Panics
+    /// When no local port can be bound.
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind test push service");
+        let addr = listener.local_addr().expect("test push service address");
+        let state = Arc::new(PushState::default());
+        let app = axum::Router::new().fallback(receive_push).with_state(Arc::clone(&state));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { addr, state, task }
+    }
+
+    /// An endpoint URL on this service: `http://127.0.0.1:PORT/push/<name>`.
+    #[must_use]
+    pub fn endpoint(&self, name: &str) -> String {
+        format!("http://{}/push/{name}", self.addr)
+    }
+
+    /// Answers the next `n` messages with HTTP `status` (410 Gone: the
+    /// subscription expired; 429 or 5xx: try later).
+    pub fn fail_next(&self, n: usize, status: u16) {
+        self.state.fail_status.store(status, Ordering::SeqCst);
+        self.state.fail_remaining.store(n, Ordering::SeqCst);
+    }
+
+    /// Every message so far, answered or refused, oldest first.
+    #[must_use]
+    pub fn pushes(&self) -> Vec<ReceivedPush> {
+        locked(&self.state.received).clone()
+    }
+
+    /// The first message matching `predicate`, waiting up to `timeout` for it.
+    pub async fn wait_for(&self, predicate: impl Fn(&ReceivedPush) -> bool, timeout: Duration) -> Option<ReceivedPush> {
+        poll_until(timeout, || locked(&self.state.received).iter().find(|m| predicate(m)).cloned()).await
+    }
+}
+
+async fn receive_push(
+    axum::extract::State(state): axum::extract::State<Arc<PushState>>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse as _;
+    let failing = state.fail_remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+    let status = if failing {
+        StatusCode::from_u16(state.fail_status.load(Ordering::SeqCst)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    } else {
+        StatusCode::CREATED
+    };
+    let n = {
+        let mut received = locked(&state.received);
+        received.push(ReceivedPush {
+            path: uri.path().to_string(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect(),
+            body: body.to_vec(),
+            status: status.as_u16(),
+        });
+        received.len()
+    };
+    if failing {
+        return status.into_response();
+    }
+    (status, [(axum::http::header::LOCATION, format!("/message/{n}"))]).into_response()
+}
+
+/// A browser's side of a push subscription, for tests that play the
+/// browser: a P-256 key pair and an authentication secret, as
+/// `PushManager.subscribe()` makes them, and decryption of what arrives.
+#[derive(Debug)]
+pub struct TestSubscriber {
+    secret: p256::SecretKey,
+    auth: [u8; 16],
+}
+
+impl Default for TestSubscriber {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestSubscriber {
+    /// Fresh keys.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { secret: p256::SecretKey::random(&mut rand::rngs::OsRng), auth: rand::random() }
+    }
+
+    /// The public key, base64url (`keys.p256dh`).
+    #[must_use]
+    pub fn p256dh(&self) -> String {
+        use p256::elliptic_curve::sec1::ToEncodedPoint as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.secret.public_key().to_encoded_point(false).as_bytes())
+    }
+
+    /// The authentication secret, base64url (`keys.auth`).
+    #[must_use]
+    pub fn auth(&self) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.auth)
+    }
+
+    /// `PushSubscription.toJSON()` for `endpoint`.
+    #[must_use]
+    pub fn subscription_json(&self, endpoint: &str) -> serde_json::Value {
+        serde_json::json!({ "endpoint": endpoint, "expirationTime": null, "keys": { "p256dh": self.p256dh(), "auth": self.auth() } })
+    }
+
+    /// Decrypts a message's body (RFC 8291).
+    ///
+    /// # Errors
+    /// What is wrong with the message.
+    pub fn decrypt(&self, body: &[u8]) -> Result<Vec<u8>, String> {
+        crate::webpush::decrypt(body, &self.secret, &self.auth).map_err(|e| e.to_string())
+    }
 }
 
 #[cfg(test)]

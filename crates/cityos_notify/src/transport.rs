@@ -1,7 +1,7 @@
 //! How a rendered message leaves CityOS: the [`Transport`] trait and its
 //! vocabulary. [`crate::SmtpTransport`], [`crate::SmsGateway`],
-//! [`crate::ZaloOaApi`] and [`crate::MessengerSendApi`] implement it; tests
-//! and future channels (web push) can add their own.
+//! [`crate::ZaloOaApi`], [`crate::MessengerSendApi`] and [`crate::WebPush`]
+//! implement it; tests can add their own.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,13 +21,17 @@ pub enum Channel {
     /// A Facebook Messenger message from the city's Page; the recipient is
     /// the page-scoped user id (PSID).
     Messenger,
+    /// A web-push notification to the 1022 app; the recipient is a push
+    /// subscription id (see [`crate::webpush`]).
+    #[serde(rename = "webpush")]
+    WebPush,
 }
 
 impl Channel {
     /// Every channel.
-    pub const ALL: [Channel; 4] = [Channel::Email, Channel::Sms, Channel::Zalo, Channel::Messenger];
+    pub const ALL: [Channel; 5] = [Channel::Email, Channel::Sms, Channel::Zalo, Channel::Messenger, Channel::WebPush];
 
-    /// The stored name: `email`, `sms`, `zalo` or `messenger`.
+    /// The stored name: `email`, `sms`, `zalo`, `messenger` or `webpush`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -35,6 +39,7 @@ impl Channel {
             Self::Sms => "sms",
             Self::Zalo => "zalo",
             Self::Messenger => "messenger",
+            Self::WebPush => "webpush",
         }
     }
 
@@ -46,6 +51,7 @@ impl Channel {
             "sms" => Some(Self::Sms),
             "zalo" => Some(Self::Zalo),
             "messenger" => Some(Self::Messenger),
+            "webpush" => Some(Self::WebPush),
             _ => None,
         }
     }
@@ -65,14 +71,19 @@ pub struct Outgoing {
     pub id: String,
     /// The channel it goes out on.
     pub channel: Channel,
-    /// E-mail address, phone number, Zalo user id or Messenger PSID.
+    /// E-mail address, phone number, Zalo user id, Messenger PSID or push subscription id.
     pub to: String,
     /// E-mail subject; empty for the other channels.
     pub subject: String,
-    /// E-mail body (plain text), or the text of an SMS or chat message.
+    /// E-mail body (plain text), the text of an SMS or chat message, or the
+    /// JSON payload of a web-push notification.
     pub body: String,
     /// When the notification was created (the e-mail `Date`).
     pub created_at: DateTime<Utc>,
+    /// E-mail only: the `Message-ID` of the e-mail this one answers, sent as
+    /// `In-Reply-To` and `References` so the answer joins the sender's thread
+    /// (the variable [`crate::IN_REPLY_TO`] of the notification).
+    pub in_reply_to: Option<String>,
 }
 
 /// What the provider said when it accepted a message.

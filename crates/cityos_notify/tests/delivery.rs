@@ -515,7 +515,8 @@ async fn zalo_and_messenger_replies_reach_their_apis() {
     assert_eq!(zr.header("access_token"), Some(TEST_ZALO_TOKEN), "the OA token travels in the access_token header");
     assert_eq!(zr.json["recipient"]["user_id"], "8451924017238817");
     let text = zr.json["message"]["text"].as_str().unwrap();
-    assert!(text.starts_with("CityOS da nhan phan anh 261127-ABCDE"), "{text}");
+    assert!(text.contains("CityOS đã nhận phản ánh của bạn, mã số 261127-ABCDE"), "chat keeps Vietnamese marks: {text}");
+    assert!(!text.contains("vui lòng không trả lời"), "no e-mail signature in a chat: {text}");
     let s = notifier.status(&z).await.unwrap().unwrap();
     assert_eq!((s.state, s.channel, s.provider_id.as_deref()), (NotificationState::Sent, Channel::Zalo, Some("zalo-1")));
 
@@ -524,7 +525,7 @@ async fn zalo_and_messenger_replies_reach_their_apis() {
     assert_eq!(mr.query_param("access_token"), Some(TEST_MESSENGER_TOKEN));
     assert_eq!(mr.json["recipient"]["id"], "24830115671234567");
     assert_eq!(mr.json["messaging_type"], "RESPONSE");
-    assert!(mr.json["message"]["text"].as_str().unwrap().starts_with("CityOS received your report 261127-ABCDE"));
+    assert!(mr.json["message"]["text"].as_str().unwrap().contains("CityOS has received your report, number 261127-ABCDE"));
     let s = notifier.status(&m).await.unwrap().unwrap();
     assert_eq!((s.state, s.channel, s.provider_id.as_deref()), (NotificationState::Sent, Channel::Messenger, Some("m_1")));
     f.cleanup().await;
@@ -593,5 +594,193 @@ async fn chat_recipients_are_checked_and_unknown_channels_refused_by_the_table()
     .execute(f.t.db.writer())
     .await;
     assert!(fax.is_err(), "the channel column still refuses what no transport sends");
+    f.cleanup().await;
+}
+
+// ---------------------------------------------------------------- web push
+
+mod web_push {
+    use super::*;
+    use cityos_core::config::{PushConfig, Secret};
+    use cityos_core::Clock as _;
+    use cityos_notify::testing::{TestPushService, TestSubscriber};
+    use cityos_notify::webpush::{self, Subscription, VapidKey};
+
+    struct Push {
+        f: Fixture,
+        service: TestPushService,
+        key: VapidKey,
+    }
+
+    impl Push {
+        async fn new() -> Self {
+            Self { f: Fixture::new().await, service: TestPushService::start().await, key: VapidKey::generate() }
+        }
+
+        fn notifier(&self) -> Notifier {
+            let config = PushConfig {
+                vapid_private_key: Secret::new(self.key.private_base64url()),
+                subject: "mailto:1022@cityos.test".into(),
+                allow_insecure_endpoints: true,
+            };
+            self.f.notifier().with_web_push(&config).unwrap()
+        }
+
+        /// Stores a subscription of `browser` at endpoint `name` following `topic`.
+        async fn subscribe(&self, browser: &TestSubscriber, name: &str, topic: &str) -> String {
+            let sub = Subscription::parse(&self.service.endpoint(name), &browser.p256dh(), &browser.auth(), true).unwrap();
+            let mut tx = self.f.t.db.begin().await.unwrap();
+            let id = webpush::subscribe(&mut tx, &self.f.clock, &sub, topic).await.unwrap();
+            tx.commit().await.unwrap();
+            id
+        }
+
+        async fn subscriptions(&self) -> i64 {
+            sqlx::query_scalar("SELECT COUNT(*) FROM push_subscriptions").fetch_one(self.f.t.db.reader()).await.unwrap()
+        }
+    }
+
+    fn status_push(subscription: &str) -> NotificationRequest {
+        NotificationRequest::web_push(subscription, "report_status_changed")
+            .var("report_id", "PA-7")
+            .var("status", "Đang xử lý")
+            .var("url", "https://1022.example.vn/#/track/PA-7")
+    }
+
+    #[tokio::test]
+    async fn a_push_is_vapid_signed_and_decrypts_in_the_browser() {
+        let p = Push::new().await;
+        let browser = TestSubscriber::new();
+        let sub = p.subscribe(&browser, "a", "report:PA-7").await;
+        assert_eq!(p.subscribe(&browser, "a", "report:PA-8").await, sub, "one browser, one subscription, several topics");
+        let mut tx = p.f.t.db.begin().await.unwrap();
+        assert_eq!(webpush::subscribers(&mut tx, &["report:PA-7".into(), "report:PA-8".into()]).await.unwrap(), vec![sub.clone()]);
+        tx.rollback().await.unwrap();
+
+        let id = p.f.enqueue(&status_push(&sub)).await;
+        let notifier = p.notifier();
+        assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+        let got = p.service.wait_for(|m| m.path == "/push/a", WAIT).await.expect("push");
+        assert_eq!(got.header("content-encoding"), Some("aes128gcm"));
+        assert_eq!(got.header("ttl"), Some("604800"));
+        assert_eq!(got.header("urgency"), Some("normal"));
+        assert_eq!(got.header("topic"), Some("PA-7"));
+        let claims = got.vapid_claims(&p.key.public_key()).unwrap();
+        assert_eq!(claims["aud"], p.service.endpoint("").trim_end_matches("/push/"));
+        assert_eq!(claims["sub"], "mailto:1022@cityos.test");
+        let exp = claims["exp"].as_i64().unwrap();
+        let now = p.f.clock.now().timestamp();
+        assert!(exp > now && exp <= now + 24 * 3600, "exp within 24 hours");
+        assert!(got.vapid_claims(&VapidKey::generate().public_key()).is_err(), "another key does not verify");
+
+        let payload: serde_json::Value = serde_json::from_slice(&browser.decrypt(&got.body).unwrap()).unwrap();
+        assert_eq!(payload["title"], "Phản ánh PA-7: Đang xử lý");
+        assert_eq!(payload["url"], "https://1022.example.vn/#/track/PA-7");
+        assert!(TestSubscriber::new().decrypt(&got.body).is_err(), "only the subscriber can read it");
+
+        let s = notifier.status(&id).await.unwrap().unwrap();
+        assert_eq!((s.channel, s.state), (Channel::WebPush, NotificationState::Sent));
+        assert_eq!(s.provider_id.as_deref(), Some("/message/1"));
+        p.f.cleanup().await;
+    }
+
+    #[tokio::test]
+    async fn gone_deletes_the_subscription_and_busy_is_retried() {
+        let p = Push::new().await;
+        let browser = TestSubscriber::new();
+        let sub = p.subscribe(&browser, "busy", "report:PA-7").await;
+        let notifier = p.notifier();
+
+        p.service.fail_next(1, 429);
+        let busy = p.f.enqueue(&status_push(&sub)).await;
+        assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+        let s = notifier.status(&busy).await.unwrap().unwrap();
+        assert_eq!((s.state, s.attempts), (NotificationState::Queued, 1), "{:?}", s.last_error);
+        p.service.fail_next(1, 503);
+        p.f.clock.advance(Duration::seconds(30));
+        assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+        assert_eq!(notifier.status(&busy).await.unwrap().unwrap().state, NotificationState::Queued);
+        p.f.clock.advance(Duration::seconds(60));
+        assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+        assert_eq!(notifier.status(&busy).await.unwrap().unwrap().state, NotificationState::Sent);
+
+        p.service.fail_next(1, 410);
+        let gone = p.f.enqueue(&status_push(&sub)).await;
+        let after = p.f.enqueue(&status_push(&sub)).await;
+        assert_eq!(notifier.deliver_due(10).await.unwrap(), 2);
+        let s = notifier.status(&gone).await.unwrap().unwrap();
+        assert_eq!(s.state, NotificationState::Failed);
+        assert!(s.last_error.as_deref().unwrap().contains("410"), "{:?}", s.last_error);
+        assert_eq!(p.subscriptions().await, 0, "an expired subscription is deleted");
+        let s = notifier.status(&after).await.unwrap().unwrap();
+        assert_eq!(s.state, NotificationState::Failed);
+        assert!(s.last_error.as_deref().unwrap().contains("no longer exists"), "{:?}", s.last_error);
+        assert_eq!(p.service.pushes().len(), 4, "429, 503, 201, 410; nothing after the subscription is gone");
+        p.f.cleanup().await;
+    }
+
+    #[tokio::test]
+    async fn without_a_key_web_push_fails_visibly_and_bad_recipients_are_refused() {
+        let p = Push::new().await;
+        let notifier = p.f.notifier().with_web_push(&PushConfig::default()).unwrap();
+        let id = p.f.enqueue(&status_push("0193aaaa-0000-7000-8000-000000000000")).await;
+        assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+        let s = notifier.status(&id).await.unwrap().unwrap();
+        assert!(s.last_error.as_deref().unwrap().contains("[push] vapid_private_key"), "{:?}", s.last_error);
+        assert!(matches!(notifier.enqueue(&status_push("https://evil/")).await, Err(NotifyError::Invalid(_))));
+        let bad = PushConfig { vapid_private_key: Secret::new("short"), ..PushConfig::default() };
+        assert!(matches!(p.f.notifier().with_web_push(&bad), Err(NotifyError::Config(_))));
+        p.f.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn zalo_tokens_renew_themselves_and_survive_a_restart() {
+    let f = Fixture::new().await;
+    // Zalo's OAuth endpoint: the n-th renewal hands out access token `renewed-n` and refresh token `refresh-(n+1)`.
+    let oauth = TestHttpReceiver::start(|n| {
+        serde_json::json!({"access_token": format!("renewed-{n}"), "refresh_token": format!("refresh-{}", n + 1), "expires_in": "90000"})
+    })
+    .await;
+    let mut config = f.config();
+    config.zalo.access_token = cityos_core::config::Secret::new("expired-token");
+    config.zalo.app_id = "4321".into();
+    config.zalo.app_secret = cityos_core::config::Secret::new("zalo-app-secret");
+    config.zalo.refresh_token = cityos_core::config::Secret::new("refresh-1");
+    config.zalo.oauth_url = oauth.url("/v4/oa/access_token");
+    let notifier = Notifier::from_config(f.t.db.clone(), f.shared_clock(), &config).unwrap();
+
+    // The configured token has expired: Zalo says -216, CityOS renews and sends again at once.
+    f.zalo.fail_next(1, 200, serde_json::json!({"error": -216, "message": "Access token is invalid"}));
+    let first = f.enqueue(&received(Channel::Zalo, "8451924017238817")).await;
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    assert_eq!(notifier.status(&first).await.unwrap().unwrap().state, NotificationState::Sent);
+    let renewal = &oauth.requests()[0];
+    assert_eq!(renewal.header("secret_key"), Some("zalo-app-secret"));
+    assert!(renewal.body.contains("refresh_token=refresh-1") && renewal.body.contains("app_id=4321"), "{}", renewal.body);
+    assert!(renewal.body.contains("grant_type=refresh_token"), "{}", renewal.body);
+    let sent = f.zalo.requests();
+    assert_eq!(sent.last().unwrap().header("access_token"), Some("renewed-1"));
+
+    // Shortly before the 25 hours are up, the next message renews first, with the newest refresh token.
+    f.clock.advance(Duration::hours(25));
+    let second = f.enqueue(&received(Channel::Zalo, "8451924017238817")).await;
+    assert_eq!(notifier.deliver_due(10).await.unwrap(), 1);
+    assert_eq!(notifier.status(&second).await.unwrap().unwrap().state, NotificationState::Sent);
+    assert!(oauth.requests()[1].body.contains("refresh_token=refresh-2"), "refresh tokens are single-use");
+    assert_eq!(f.zalo.requests().last().unwrap().header("access_token"), Some("renewed-2"));
+
+    // A restarted process uses the stored pair, not the stale one in the configuration.
+    let restarted = Notifier::from_config(f.t.db.clone(), f.shared_clock(), &config).unwrap();
+    let third = f.enqueue(&received(Channel::Zalo, "8451924017238817")).await;
+    assert_eq!(restarted.deliver_due(10).await.unwrap(), 1);
+    assert_eq!(restarted.status(&third).await.unwrap().unwrap().state, NotificationState::Sent);
+    assert_eq!(f.zalo.requests().last().unwrap().header("access_token"), Some("renewed-2"));
+    assert_eq!(oauth.requests().len(), 2, "no renewal while the stored token is fresh");
+
+    // A refresh token without the app's id and secret is a configuration error, named.
+    config.zalo.app_secret = cityos_core::config::Secret::default();
+    let err = Notifier::from_config(f.t.db.clone(), f.shared_clock(), &config).unwrap_err();
+    assert!(err.to_string().contains("notify.zalo.app_secret"), "{err}");
     f.cleanup().await;
 }

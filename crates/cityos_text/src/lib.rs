@@ -96,11 +96,33 @@ pub fn tokens(s: &str) -> Vec<String> {
     fold(s).split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_owned).collect()
 }
 
+/// Words so common in citizens' reports (they are in almost every address)
+/// that matching them costs a read of nearly the whole index and narrows
+/// nothing: "đường" (street), "phường" (ward), "số" (number), and the city's
+/// abbreviations. Search drops them when the query has any other word.
+pub const COMMON_WORDS: &[&str] = &["duong", "phuong", "so", "tp", "tphcm", "hcm"];
+
+/// The [`tokens`] of a search query worth matching: without [`COMMON_WORDS`]
+/// unless nothing else is left, at most [`MAX_QUERY_TOKENS`].
+///
+/// ```
+/// assert_eq!(cityos_text::query_tokens("Đường Lê Lợi, phường Sài Gòn"), ["le", "loi", "sai", "gon"]);
+/// assert_eq!(cityos_text::query_tokens("đường"), ["duong"]);
+/// ```
+#[must_use]
+pub fn query_tokens(user_input: &str) -> Vec<String> {
+    let all = tokens(user_input);
+    let significant: Vec<String> = all.iter().filter(|t| !COMMON_WORDS.contains(&t.as_str())).cloned().collect();
+    let mut toks = if significant.is_empty() { all } else { significant };
+    toks.truncate(MAX_QUERY_TOKENS);
+    toks
+}
+
 /// Builds a SQLite FTS5 `MATCH` expression from raw user input.
 ///
 /// Guarantees:
 /// - `None` when the input has no [`tokens`];
-/// - otherwise the first [`MAX_QUERY_TOKENS`] tokens, each wrapped in double
+/// - otherwise the [`query_tokens`] (common words dropped), each wrapped in double
 ///   quotes (an FTS5 string, so `OR`, `NEAR`, `*`, `-`, `:`, `^`,
 ///   parentheses and column filters typed by the user are plain words or
 ///   are gone), separated by single spaces (FTS5 implicit `AND`), with `*`
@@ -110,12 +132,11 @@ pub fn tokens(s: &str) -> Vec<String> {
 /// Bind the result as a parameter: `... WHERE t MATCH ?1`.
 ///
 /// ```
-/// assert_eq!(cityos_text::fts_query("Đường Lê Lợ").as_deref(), Some(r#""duong" "le" "lo"*"#));
+/// assert_eq!(cityos_text::fts_query("Đường Lê Lợ").as_deref(), Some(r#""le" "lo"*"#));
 /// assert_eq!(cityos_text::fts_query(" * "), None);
 /// ```
 pub fn fts_query(user_input: &str) -> Option<String> {
-    let toks = tokens(user_input);
-    let toks = &toks[..toks.len().min(MAX_QUERY_TOKENS)];
+    let toks = query_tokens(user_input);
     let (last, rest) = toks.split_last()?;
     let mut q = String::new();
     for t in rest {
@@ -140,19 +161,16 @@ fn push_fts_string(q: &mut String, token: &str) {
 /// - only tokens made entirely of ASCII `[a-z0-9]` are used (after [`fold`],
 ///   all Vietnamese words are); other tokens are dropped, so no tsquery
 ///   operator or quote can come from the input;
-/// - at most [`MAX_QUERY_TOKENS`] tokens, joined by ` & `, the last one
+/// - at most [`MAX_QUERY_TOKENS`] of the [`query_tokens`], joined by ` & `, the last one
 ///   suffixed with `:*` (prefix match);
 /// - `None` when no such token remains.
 ///
 /// ```
-/// assert_eq!(cityos_text::pg_tsquery("Đường Lê Lợi").as_deref(), Some("duong & le & loi:*"));
+/// assert_eq!(cityos_text::pg_tsquery("Đường Lê Lợi").as_deref(), Some("le & loi:*"));
 /// ```
 pub fn pg_tsquery(user_input: &str) -> Option<String> {
-    let toks: Vec<String> = tokens(user_input)
-        .into_iter()
-        .filter(|t| t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
-        .take(MAX_QUERY_TOKENS)
-        .collect();
+    let toks: Vec<String> =
+        query_tokens(user_input).into_iter().filter(|t| t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())).collect();
     if toks.is_empty() {
         return None;
     }
@@ -248,8 +266,8 @@ mod tests {
 
     #[test]
     fn fts_query_quotes_tokens_and_prefixes_last() {
-        assert_eq!(fts_query("Đường Lê Lợi").as_deref(), Some(r#""duong" "le" "loi"*"#));
-        assert_eq!(fts_query(DECOMPOSED).as_deref(), Some(r#""duong" "le" "loi"*"#));
+        assert_eq!(fts_query("Đường Lê Lợi").as_deref(), Some(r#""le" "loi"*"#));
+        assert_eq!(fts_query(DECOMPOSED).as_deref(), Some(r#""le" "loi"*"#));
         assert_eq!(fts_query("duong").as_deref(), Some(r#""duong"*"#));
     }
 
@@ -303,10 +321,10 @@ mod tests {
 
     #[test]
     fn pg_tsquery_examples() {
-        assert_eq!(pg_tsquery("Đường Lê Lợi").as_deref(), Some("duong & le & loi:*"));
+        assert_eq!(pg_tsquery("Đường Lê Lợi").as_deref(), Some("le & loi:*"));
         assert_eq!(pg_tsquery("duong").as_deref(), Some("duong:*"));
-        assert_eq!(pg_tsquery("Số 12").as_deref(), Some("so & 12:*"));
-        assert_eq!(pg_tsquery(DECOMPOSED).as_deref(), Some("duong & le & loi:*"));
+        assert_eq!(pg_tsquery("Số 12").as_deref(), Some("12:*"), "common words go when others remain");
+        assert_eq!(pg_tsquery(DECOMPOSED).as_deref(), Some("le & loi:*"));
     }
 
     #[test]

@@ -163,13 +163,17 @@ export interface FeedbackCategory {
 /** One entry of a report's history. */
 export interface ReportUpdate {
   at: string;
-  /** `created`, `status`, `note`, `assignment`. */
+  /** `created`, `status`, `note`, `assignment`, `citizen_message`. */
   kind: string;
   status_from: ReportStatus | null;
   status_to: ReportStatus | null;
   agency_code: string | null;
   text: string | null;
   public: boolean;
+  /** Photos and videos shown with it (ids; public views list only published ones). */
+  media?: string[];
+  /** Progress updates: the date the unit committed to finish by (`YYYY-MM-DD`). */
+  committed_date?: string | null;
 }
 
 /** A report as the public sees it: no personal data, location rounded to ~100 m. */
@@ -188,6 +192,8 @@ export interface PublicReport {
   resolved_at: string | null;
   public_answer: string | null;
   rating: number | null;
+  /** Published photos and videos (redacted where staff blacked regions out). */
+  media?: { id: string; kind: 'photo' | 'video'; content_type: string; url: string }[];
   updates: ReportUpdate[];
 }
 

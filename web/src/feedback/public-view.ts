@@ -2,7 +2,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { PublicReport } from '../api/types';
 import { getLocale, t } from '../i18n';
-import { formatDateTime, formatNumber } from '../i18n/format';
+import { formatDate, formatDateTime, formatNumber } from '../i18n/format';
 import { deadlineCell, statusBadge } from './badges';
 import { Names, statusLabel, updateKindLabel } from './reference';
 
@@ -65,7 +65,28 @@ export function publicHistory(report: PublicReport, names: Names): TemplateResul
           : nothing}
         ${update.agency_code ? html`<p class="status-detail">${t('report.updateAgency', { agency: names.agency(update.agency_code) })}</p>` : nothing}
         ${update.text ? html`<p class="timeline-text" lang="vi">${update.text}</p>` : nothing}
+        ${update.committed_date
+          ? html`<p class="status-detail">${t('media.committedValue', { date: formatDate(update.committed_date, locale) })}</p>`
+          : nothing}
       </li>`,
     )}
   </ol>`;
+}
+
+/** The photos and videos staff published (faces and plates blacked out where needed). */
+export function publicMedia(report: PublicReport): TemplateResult | typeof nothing {
+  const media = report.media ?? [];
+  if (media.length === 0) return nothing;
+  return html`<section class="public-media" aria-labelledby="media-${report.tracking_code}">
+    <h3 id="media-${report.tracking_code}">${t('media.publicHeading')}</h3>
+    <ul class="media-gallery">
+      ${media.map(
+        (m, i) => html`<li class="media-item" data-media-id=${m.id}>
+          ${m.kind === 'photo'
+            ? html`<img class="media-thumb-large" src=${m.url} alt=${t('media.publicPhotoAlt', { n: i + 1 })} loading="lazy" />`
+            : html`<video class="media-thumb-large" src=${m.url} controls preload="metadata" aria-label=${t('media.publicVideoAlt', { n: i + 1 })}></video>`}
+        </li>`,
+      )}
+    </ul>
+  </section>`;
 }

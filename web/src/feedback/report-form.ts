@@ -20,6 +20,9 @@ import { session } from '../session';
 import { statusBadge } from './badges';
 import { categoryGroups, contactKind } from './model';
 import { loadCategories, loadWardGeoJson, loadWards, Names } from './reference';
+import { uploadFile, type UploadGrant } from './media';
+import type { MediaPicker } from './media-picker';
+import './media-picker';
 
 export type ReportFormMode = 'citizen' | 'phone';
 
@@ -27,6 +30,8 @@ export type ReportFormMode = 'citizen' | 'phone';
 export interface ReportFiledDetail {
   trackingCode: string;
   report: PublicReport | Report;
+  /** The photos and videos sent with it: how many arrived, and a message for each that did not. */
+  media?: { sent: number; failed: string[] };
 }
 
 type Field = 'description' | 'location' | 'contact' | 'phone' | 'email';
@@ -59,6 +64,7 @@ export function wardAt(features: readonly WardFeature[], point: Position): { cod
 export class ReportForm extends ConsoleElement {
   static override properties = {
     mode: {},
+    callerPhone: {},
     names: { state: true },
     categoryCode: { state: true },
     suggestion: { state: true },
@@ -74,9 +80,12 @@ export class ReportForm extends ConsoleElement {
     error: { state: true },
     invalid: { state: true },
     busy: { state: true },
+    uploadStatus: { state: true },
   };
 
   mode: ReportFormMode = 'citizen';
+  /** Phone mode: the caller's number to start with (the call centre's screen-pop fills it in). */
+  callerPhone = '';
   names = new Names();
   categoryCode = '';
   suggestion: FeedbackCategory | null = null;
@@ -92,6 +101,7 @@ export class ReportForm extends ConsoleElement {
   error = '';
   invalid: Field | null = null;
   busy = false;
+  uploadStatus = '';
 
   private readonly uid = uniqueId('report-form');
   private categoryTouched = false;
@@ -304,15 +314,43 @@ export class ReportForm extends ConsoleElement {
     this.error = '';
     this.invalid = null;
     try {
-      const report = await this.api.post<PublicReport | Report>('/api/feedback/reports', body);
+      const report = await this.api.post<(PublicReport & { upload?: UploadGrant | null }) | Report>('/api/feedback/reports', body);
+      const media = await this.sendMedia(report.tracking_code, 'upload' in report ? report.upload : null);
       this.dispatchEvent(
-        new CustomEvent<ReportFiledDetail>('report-filed', { detail: { trackingCode: report.tracking_code, report }, bubbles: true }),
+        new CustomEvent<ReportFiledDetail>('report-filed', { detail: { trackingCode: report.tracking_code, report, media }, bubbles: true }),
       );
     } catch (error) {
       this.error = describeError(error);
     } finally {
       this.busy = false;
     }
+  }
+
+  /**
+   * Uploads the chosen photos and videos to the report just filed, one by one,
+   * with the report's upload grant. A file that fails does not stop the others.
+   */
+  private async sendMedia(code: string, grant: UploadGrant | null | undefined): Promise<{ sent: number; failed: string[] }> {
+    const picker = this.querySelector<MediaPicker>('cityos-media-picker');
+    const files = picker?.files ?? [];
+    if (files.length === 0) return { sent: 0, failed: [] };
+    if (!grant) return { sent: 0, failed: [t('media.noGrant')] };
+    const failed: string[] = [];
+    let sent = 0;
+    for (const [index, chosen] of files.entries()) {
+      this.uploadStatus = t('media.uploading', { n: index + 1, total: files.length });
+      try {
+        await uploadFile(`/api/feedback/reports/${encodeURIComponent(code)}/media`, chosen.file, chosen.file.name, { 'X-Upload-Token': grant.token }, {
+          credentials: 'omit',
+        });
+        sent += 1;
+      } catch (error) {
+        failed.push(t('media.failed', { name: chosen.file.name, reason: describeError(error) }));
+      }
+    }
+    this.uploadStatus = '';
+    picker?.clear();
+    return { sent, failed };
   }
 
   private renderCategory(): TemplateResult {
@@ -448,6 +486,7 @@ export class ReportForm extends ConsoleElement {
             inputmode="tel"
             autocomplete="off"
             required
+            .value=${this.callerPhone}
             aria-invalid=${this.invalid === 'phone' ? 'true' : 'false'}
             aria-describedby="${id}-phone-hint"
           />
@@ -551,7 +590,9 @@ export class ReportForm extends ConsoleElement {
         <p class="hint" id="${id}-description-hint">${t(this.mode === 'phone' ? 'reportForm.descriptionHintPhone' : 'reportForm.descriptionHint')}</p>
       </div>
       ${this.renderCategory()} ${this.renderLocation()} ${this.renderDuplicates()}
+      ${this.mode === 'citizen' ? html`<cityos-media-picker ?disabled=${this.busy}></cityos-media-picker>` : nothing}
       ${this.mode === 'citizen' ? this.renderContact() : nothing}
+      <p class="hint upload-status" role="status">${this.uploadStatus}</p>
       <div class="form-error" id="${id}-error" role="alert" aria-live="assertive">${this.error}</div>
       <div class="form-actions">
         <button type="submit" class="button" data-action="submit-report" ?disabled=${this.busy}>

@@ -1,5 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { ConsoleElement } from '../components/base';
+import { listStatus, pager } from '../components/list-frame';
 import { describeError } from '../api/errors';
 import type { AuditEntry, Page } from '../api/types';
 import { auditQuery, outcomeKind, shortHash, type AuditFilterInput, type AuditFilterProblem, type AuditQueryParams } from '../audit-log';
@@ -197,9 +198,7 @@ export class AuditPage extends ConsoleElement {
     const self = session.me ? `user:${session.me.id}` : '';
     return html`<section aria-labelledby="audit-list-heading">
       <h2 id="audit-list-heading">${t('audit.listHeading')}</h2>
-      <div class="form-error" role="alert" aria-live="assertive">${this.listError}</div>
-      ${this.loading ? html`<p role="status">${t('common.loading')}</p>` : nothing}
-      <p class="result-count" role="status">${t('common.totalItems', { count: formatNumber(this.total, locale) })}</p>
+      ${listStatus({ error: this.listError, loading: this.loading, total: this.total })}
       <div class="table-scroll">
         <table class="data-table audit-table" id="audit-table">
           <caption class="visually-hidden">${t('audit.listHeading')}</caption>
@@ -241,20 +240,7 @@ export class AuditPage extends ConsoleElement {
           </tbody>
         </table>
       </div>
-      <nav class="pagination" aria-label=${t('audit.pagination')}>
-        <button type="button" class="button button-secondary" ?disabled=${this.page <= 1 || this.loading} @click=${() => this.goToPage(this.page - 1)}>
-          ${t('common.previous')}
-        </button>
-        <span>${t('common.pageOf', { page: formatNumber(this.page, locale), pages: formatNumber(this.pages, locale) })}</span>
-        <button
-          type="button"
-          class="button button-secondary"
-          ?disabled=${this.page >= this.pages || this.loading}
-          @click=${() => this.goToPage(this.page + 1)}
-        >
-          ${t('common.next')}
-        </button>
-      </nav>
+      ${pager({ label: t('audit.pagination'), page: this.page, pages: this.pages, loading: this.loading, go: (page) => this.goToPage(page) })}
     </section>`;
   }
 

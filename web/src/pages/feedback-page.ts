@@ -2,17 +2,50 @@ import { html, nothing, type TemplateResult } from 'lit';
 import { ConsoleElement } from '../components/base';
 import type { MapPoint } from '../components/points-map';
 import { announce } from '../announcer';
+import { parseProblem } from '../api/client';
 import { describeError } from '../api/errors';
 import type { Page, Report, UnitStats } from '../api/types';
 import { deadlineCell, statusBadge } from '../feedback/badges';
+import {
+  BULK_MAX,
+  buildBulkRequest,
+  bulkActions,
+  bulkNeeds,
+  bulkProblem,
+  exportHref,
+  pageSelection,
+  selectPage,
+  summarizeBulk,
+  toggleOne,
+  XLSX_MAX_ROWS,
+  type BulkAction,
+  type BulkOutcome,
+  type BulkProblem,
+  type BulkSummary,
+} from '../feedback/bulk';
+import { unitStatsTable } from '../feedback/unit-stats-table';
 import { categoryGroups, STATUSES, summarizeStats } from '../feedback/model';
 import { agencyDisplayName, loadAgencies, loadCategories, loadWards, Names, statusLabel } from '../feedback/reference';
-import { getLocale, t } from '../i18n';
+import { getLocale, t, type MessageKey } from '../i18n';
 import { compareText, formatDateTime, formatHours, formatNumber, formatPercent } from '../i18n/format';
+import { listStatus, pager } from '../components/list-frame';
 import { href } from '../router';
 import { session } from '../session';
 
 const PER_PAGE = 20;
+const BULK_PROBLEM_KEY: Record<BulkProblem, MessageKey> = {
+  selection: 'bulk.needSelection',
+  tooMany: 'bulk.tooMany',
+  action: 'bulk.needAction',
+  agency: 'bulk.needAgency',
+  text: 'bulk.needText',
+};
+const BULK_ACTION_KEY: Record<BulkAction, MessageKey> = {
+  acknowledge: 'bulk.actionAcknowledge',
+  start_progress: 'bulk.actionStart',
+  forward: 'bulk.actionForward',
+  reject: 'bulk.actionReject',
+};
 const STATUS_TONE: Record<string, string> = {
   received: 'new',
   forwarded: 'active',
@@ -60,7 +93,9 @@ function excerpt(text: string, max = 90): string {
 /**
  * The 1022 queue for staff: filters, search, sorting and pages over
  * `GET /api/feedback/reports`, an optional map of the page's reports beside
- * the table, and the per-unit dashboard from `GET /api/feedback/stats`.
+ * the table, bulk steps for the reports ticked on the page
+ * (`POST /api/feedback/reports/bulk`), CSV and Excel exports of the current
+ * filters, and the per-unit dashboard from `GET /api/feedback/stats`.
  */
 export class FeedbackPage extends ConsoleElement {
   static override properties = {
@@ -80,6 +115,14 @@ export class FeedbackPage extends ConsoleElement {
     statsError: { state: true },
     statsLoading: { state: true },
     period: { state: true },
+    selected: { state: true },
+    bulkAction: { state: true },
+    bulkAgency: { state: true },
+    bulkText: { state: true },
+    bulkError: { state: true },
+    bulkBusy: { state: true },
+    bulkConfirm: { state: true },
+    bulkSummary: { state: true },
   };
 
   names = new Names();
@@ -98,6 +141,16 @@ export class FeedbackPage extends ConsoleElement {
   statsError = '';
   statsLoading = true;
   period = saved?.period ?? 90;
+  /** Reports ticked on this page (cleared whenever the page's rows change). */
+  selected: Set<string> = new Set();
+  bulkAction: BulkAction | '' = '';
+  bulkAgency = '';
+  bulkText = '';
+  bulkError = '';
+  bulkBusy = false;
+  /** The confirmation step before the request goes out. */
+  bulkConfirm = false;
+  bulkSummary: BulkSummary | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -138,8 +191,15 @@ export class FeedbackPage extends ConsoleElement {
     };
   }
 
+  /** Whether the user handles reports: bulk steps are theirs (the server checks each report). */
+  private get canAct(): boolean {
+    return session.hasRole('operator', 'staff', 'agency_admin', 'admin');
+  }
+
   private async load(): Promise<void> {
     this.loading = true;
+    this.selected = new Set();
+    this.bulkConfirm = false;
     try {
       const response = await session.api.get<Page<Report>>('/api/feedback/reports', { query: this.query() });
       this.items = response.items;
@@ -254,6 +314,187 @@ export class FeedbackPage extends ConsoleElement {
     return this.items
       .filter((r) => typeof r.lat === 'number' && typeof r.lon === 'number')
       .map((r) => ({ id: r.id, lat: r.lat!, lon: r.lon!, tone: STATUS_TONE[r.status] ?? 'stopped' }));
+  }
+
+  private bulkInput() {
+    return { action: this.bulkAction, agencyCode: this.bulkAgency, text: this.bulkText };
+  }
+
+  /** First press: checks the form and asks for confirmation. */
+  private onBulkSubmit(event: SubmitEvent): void {
+    event.preventDefault();
+    const problem = bulkProblem(this.selected.size, this.bulkInput());
+    if (problem) {
+      this.bulkError = t(BULK_PROBLEM_KEY[problem], { max: formatNumber(BULK_MAX, getLocale()) });
+      const focus = problem === 'agency' ? '#bulk-agency' : problem === 'text' ? '#bulk-text' : problem === 'action' ? '#bulk-action' : null;
+      if (focus) void this.updateComplete.then(() => this.querySelector<HTMLElement>(focus)?.focus());
+      return;
+    }
+    this.bulkError = '';
+    this.bulkSummary = null;
+    this.bulkConfirm = true;
+    void this.updateComplete.then(() => this.querySelector<HTMLElement>('#bulk-confirm-button')?.focus());
+  }
+
+  private cancelBulk(): void {
+    this.bulkConfirm = false;
+    void this.updateComplete.then(() => this.querySelector<HTMLElement>('#bulk-submit')?.focus());
+  }
+
+  /** Confirmed: one request, one outcome per report; the list is read again. */
+  private async runBulk(): Promise<void> {
+    const action = this.bulkAction;
+    if (action === '' || this.bulkBusy) return;
+    this.bulkBusy = true;
+    const ids = this.items.filter((r) => this.selected.has(r.id)).map((r) => r.id);
+    const codes = new Map(this.items.map((r) => [r.id, r.tracking_code]));
+    try {
+      const outcome = await session.api.post<BulkOutcome>(
+        '/api/feedback/reports/bulk',
+        buildBulkRequest(ids, { action, agencyCode: this.bulkAgency, text: this.bulkText }),
+      );
+      const summary = summarizeBulk(outcome, (id) => codes.get(id));
+      this.bulkSummary = summary;
+      this.bulkError = '';
+      this.bulkConfirm = false;
+      this.bulkText = '';
+      const locale = getLocale();
+      announce(
+        t(summary.failures.length === 0 ? 'bulk.doneAll' : 'bulk.doneSome', {
+          done: formatNumber(summary.succeeded, locale),
+          total: formatNumber(summary.total, locale),
+          failed: formatNumber(summary.failures.length, locale),
+        }),
+      );
+      await this.load();
+      void this.loadUnclearCount();
+      void this.updateComplete.then(() => this.querySelector<HTMLElement>('#bulk-results-heading')?.focus());
+    } catch (error) {
+      this.bulkError = describeError(error);
+      this.bulkConfirm = false;
+    } finally {
+      this.bulkBusy = false;
+    }
+  }
+
+  private problemText(problem: Record<string, unknown>): string {
+    return describeError(parseProblem(Number(problem['status'] ?? 0) || 500, 'application/problem+json', JSON.stringify(problem)));
+  }
+
+  private renderBulk(): TemplateResult | typeof nothing {
+    if (!this.canAct) return nothing;
+    const locale = getLocale();
+    const actions = bulkActions({ operator: session.hasRole('operator', 'admin') });
+    const needs = this.bulkAction === '' ? null : bulkNeeds(this.bulkAction);
+    const agencies = [...this.names.agencies].sort((a, b) =>
+      compareText(agencyDisplayName(a, locale), agencyDisplayName(b, locale), locale),
+    );
+    const count = this.selected.size;
+    const summary = this.bulkSummary;
+    return html`<form id="bulk-form" class="form bulk-bar" aria-labelledby="bulk-heading" novalidate @submit=${(e: SubmitEvent) => this.onBulkSubmit(e)}>
+        <h3 id="bulk-heading">${t('bulk.heading')}</h3>
+        <p class="bulk-count" id="bulk-count" data-selected=${count}>${t('bulk.selectedCount', { count: formatNumber(count, locale) })}</p>
+        <div class="filter-grid">
+          <div class="field">
+            <label for="bulk-action">${t('bulk.action')}</label>
+            <select
+              id="bulk-action"
+              aria-describedby="bulk-count"
+              @change=${(e: Event) => {
+                this.bulkAction = (e.target as HTMLSelectElement).value as BulkAction | '';
+                this.bulkConfirm = false;
+              }}
+            >
+              <option value="" ?selected=${this.bulkAction === ''}>${t('bulk.chooseAction')}</option>
+              ${actions.map((a) => html`<option value=${a} ?selected=${a === this.bulkAction}>${t(BULK_ACTION_KEY[a])}</option>`)}
+            </select>
+          </div>
+          ${needs?.agency
+            ? html`<div class="field">
+                <label for="bulk-agency">${t('bulk.agency')} <span class="required">${t('common.required')}</span></label>
+                <select id="bulk-agency" @change=${(e: Event) => (this.bulkAgency = (e.target as HTMLSelectElement).value)}>
+                  <option value="" ?selected=${this.bulkAgency === ''}>${t('bulk.chooseAgency')}</option>
+                  ${agencies.map((a) => html`<option value=${a.code} ?selected=${a.code === this.bulkAgency}>${agencyDisplayName(a, locale)}</option>`)}
+                </select>
+              </div>`
+            : nothing}
+        </div>
+        ${needs
+          ? html`<div class="field">
+              <label for="bulk-text"
+                >${needs.text === 'reason' ? t('bulk.reason') : t('bulk.message')}
+                <span class=${needs.textRequired ? 'required' : 'optional'}>${needs.textRequired ? t('common.required') : t('common.optional')}</span></label
+              >
+              <textarea id="bulk-text" rows="2" aria-describedby="bulk-text-hint" .value=${this.bulkText} @input=${(e: Event) => (this.bulkText = (e.target as HTMLTextAreaElement).value)}></textarea>
+              <p class="hint" id="bulk-text-hint">${t('bulk.textHint')}</p>
+            </div>`
+          : nothing}
+        <div class="form-error" id="bulk-error" role="alert" aria-live="assertive">${this.bulkError}</div>
+        ${this.bulkConfirm && this.bulkAction !== ''
+          ? html`<div class="notice bulk-confirm" role="group" aria-labelledby="bulk-confirm-text">
+              <p id="bulk-confirm-text">
+                ${t('bulk.confirm', { action: t(BULK_ACTION_KEY[this.bulkAction]), count: formatNumber(count, locale) })}
+              </p>
+              <div class="form-actions">
+                <button type="button" class="button" id="bulk-confirm-button" ?disabled=${this.bulkBusy} @click=${() => void this.runBulk()}>
+                  ${this.bulkBusy ? t('bulk.running') : t('bulk.confirmButton')}
+                </button>
+                <button type="button" class="button button-secondary" ?disabled=${this.bulkBusy} @click=${() => this.cancelBulk()}>
+                  ${t('common.cancel')}
+                </button>
+              </div>
+            </div>`
+          : html`<div class="form-actions">
+              <button type="submit" class="button" id="bulk-submit" data-action="bulk">${t('bulk.apply')}</button>
+            </div>`}
+      </form>
+      ${summary
+        ? html`<section class="card bulk-results" aria-labelledby="bulk-results-heading" data-done=${summary.succeeded} data-failed=${summary.failures.length}>
+            <h3 id="bulk-results-heading" tabindex="-1">
+              ${t(summary.failures.length === 0 ? 'bulk.doneAll' : 'bulk.doneSome', {
+                done: formatNumber(summary.succeeded, locale),
+                total: formatNumber(summary.total, locale),
+                failed: formatNumber(summary.failures.length, locale),
+              })}
+            </h3>
+            ${summary.failures.length > 0
+              ? html`<ul class="bulk-failures">
+                  ${summary.failures.map((f) => html`<li data-id=${f.id}><strong>${f.label}</strong>: ${this.problemText(f.problem)}</li>`)}
+                </ul>`
+              : nothing}
+            <button type="button" class="button button-small button-secondary" @click=${() => (this.bulkSummary = null)}>${t('common.close')}</button>
+          </section>`
+        : nothing}`;
+  }
+
+  private renderExport(): TemplateResult {
+    const locale = getLocale();
+    const filters = this.query();
+    const tooBig = this.total > XLSX_MAX_ROWS;
+    return html`<div class="export-links" role="group" aria-labelledby="export-label">
+      <span id="export-label" class="export-label">${t('export.label')}</span>
+      <a class="button button-small button-secondary" href=${exportHref(filters, 'csv', locale)} download data-export="csv">${t('export.csv')}</a>
+      ${tooBig
+        ? html`<button type="button" class="button button-small button-secondary" disabled aria-describedby="export-xlsx-hint">${t('export.xlsx')}</button>
+            <span class="hint" id="export-xlsx-hint">${t('export.tooBig', { max: formatNumber(XLSX_MAX_ROWS, locale) })}</span>`
+        : html`<a class="button button-small button-secondary" href=${exportHref(filters, 'xlsx', locale)} download data-export="xlsx">${t('export.xlsx')}</a>`}
+    </div>`;
+  }
+
+  private renderSelectAll(): TemplateResult {
+    const ids = this.items.map((r) => r.id);
+    const state = pageSelection(this.selected, ids);
+    return html`<input
+      type="checkbox"
+      id="queue-select-page"
+      aria-label=${t('bulk.selectPage')}
+      .checked=${state === 'all'}
+      .indeterminate=${state === 'some'}
+      ?disabled=${ids.length === 0}
+      @change=${(e: Event) => {
+        this.selected = selectPage(this.selected, ids, (e.target as HTMLInputElement).checked);
+      }}
+    />`;
   }
 
   private renderSummary(): TemplateResult {
@@ -383,15 +624,28 @@ export class FeedbackPage extends ConsoleElement {
       class=${selected ? 'selected' : ''}
       aria-current=${selected ? 'true' : nothing}
     >
+      ${this.canAct
+        ? html`<td class="select-cell">
+            <input
+              type="checkbox"
+              id="select-${report.id}"
+              aria-label=${t('bulk.selectOne', { code: report.tracking_code })}
+              .checked=${this.selected.has(report.id)}
+              @change=${(e: Event) => {
+                this.selected = toggleOne(this.selected, report.id, (e.target as HTMLInputElement).checked);
+              }}
+            />
+          </td>`
+        : nothing}
       <th scope="row"><a href=${href(`/feedback/${report.tracking_code}`)} class="code-link">${report.tracking_code}</a></th>
       <td class="queue-text">
         <span class="queue-category">${this.names.category(report.category_code)}</span>
         <span class="status-detail">${excerpt(report.description)}</span>
       </td>
-      <td lang="vi">${this.names.ward(report.jurisdiction_code)}</td>
-      <td>${this.names.agency(report.agency_code)}</td>
+      <td lang="vi" class="col-ward">${this.names.ward(report.jurisdiction_code)}</td>
+      <td class="col-agency">${this.names.agency(report.agency_code)}</td>
       <td>${statusBadge(report.status)}</td>
-      <td>${deadlineCell(report)}</td>
+      <td class="col-due">${deadlineCell(report)}</td>
       <td><time datetime=${report.received_at}>${formatDateTime(report.received_at, locale)}</time></td>
     </tr>`;
   }
@@ -467,15 +721,14 @@ export class FeedbackPage extends ConsoleElement {
               </button>
             </div>
           </div>
-          <div class="form-error" role="alert" aria-live="assertive">${this.listError}</div>
-          ${this.loading ? html`<p role="status">${t('common.loading')}</p>` : nothing}
-          <p class="result-count" data-total=${this.total}>${t('common.totalItems', { count: formatNumber(this.total, locale) })}</p>
-          ${this.renderMapPanel()}
+          ${listStatus({ error: this.listError, loading: this.loading, total: this.total, announceCount: false })} ${this.renderExport()}
+          ${this.renderMapPanel()} ${this.renderBulk()}
           <div class="table-scroll">
             <table class="data-table queue-table" id="queue-table">
               <caption class="visually-hidden">${t('queue.listHeading')}</caption>
               <thead>
                 <tr>
+                  ${this.canAct ? html`<th scope="col" class="select-cell">${this.renderSelectAll()}</th>` : nothing}
                   <th scope="col">${t('queue.colCode')}</th>
                   <th scope="col">${t('queue.colCategory')}</th>
                   <th scope="col">${t('queue.colWard')}</th>
@@ -488,79 +741,34 @@ export class FeedbackPage extends ConsoleElement {
               <tbody>
                 ${this.items.length === 0 && !this.loading
                   ? html`<tr>
-                      <td colspan="7">${t('queue.empty')}</td>
+                      <td colspan=${this.canAct ? 8 : 7}>${t('queue.empty')}</td>
                     </tr>`
                   : nothing}
                 ${this.items.map((report) => this.renderRow(report))}
               </tbody>
             </table>
           </div>
-          <nav class="pagination" aria-label=${t('queue.pagination')}>
-            <button type="button" class="button button-secondary" ?disabled=${this.page <= 1 || this.loading} @click=${() => this.goToPage(this.page - 1)}>
-              ${t('common.previous')}
-            </button>
-            <span>${t('common.pageOf', { page: formatNumber(this.page, locale), pages: formatNumber(this.pages, locale) })}</span>
-            <button
-              type="button"
-              class="button button-secondary"
-              ?disabled=${this.page >= this.pages || this.loading}
-              @click=${() => this.goToPage(this.page + 1)}
-            >
-              ${t('common.next')}
-            </button>
-          </nav>
+          ${pager({ label: t('queue.pagination'), page: this.page, pages: this.pages, loading: this.loading, go: (page) => this.goToPage(page) })}
         </section>
       </div>`;
   }
 
   private renderUnits(): TemplateResult {
     const locale = getLocale();
-    const none = t('common.none');
     const rows = [...this.stats].sort((a, b) => b.received - a.received || compareText(this.names.agency(a.agency_code), this.names.agency(b.agency_code), locale));
     return html`<section class="unit-stats" aria-labelledby="unit-stats-heading">
       <h2 id="unit-stats-heading">${t('queue.unitsHeading')}</h2>
       <p class="hint">${t('queue.unitsHint')}</p>
-      <div class="table-scroll unit-stats-scroll" tabindex="0" role="region" aria-labelledby="unit-stats-heading">
-        <table class="data-table" id="unit-stats-table">
-          <caption class="visually-hidden">${t('queue.unitsHeading')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">${t('stats.unit')}</th>
-              <th scope="col" class="num">${t('stats.received')}</th>
-              <th scope="col" class="num">${t('stats.resolved')}</th>
-              <th scope="col" class="num">${t('stats.onTime')}</th>
-              <th scope="col" class="num">${t('stats.overdue')}</th>
-              <th scope="col" class="num">${t('stats.open')}</th>
-              <th scope="col" class="num">${t('stats.avgHours')}</th>
-              <th scope="col" class="num">${t('stats.satisfaction')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${rows.length === 0 && !this.statsLoading
-              ? html`<tr>
-                  <td colspan="8">${t('stats.empty')}</td>
-                </tr>`
-              : nothing}
-            ${rows.map(
-              (unit) => html`<tr data-agency=${unit.agency_code}>
-                <th scope="row">${this.names.agency(unit.agency_code)}</th>
-                <td class="num">${formatNumber(unit.received, locale)}</td>
-                <td class="num">${formatNumber(unit.resolved, locale)}</td>
-                <td class="num">${unit.on_time_pct === null ? none : formatPercent(unit.on_time_pct, locale)}</td>
-                <td class="num">${formatNumber(unit.overdue, locale)}</td>
-                <td class="num">${formatNumber(unit.open, locale)}</td>
-                <td class="num">${unit.avg_handling_hours === null ? none : formatHours(unit.avg_handling_hours, locale)}</td>
-                <td class="num">
-                  ${unit.satisfaction === null
-                    ? none
-                    : html`${t('stats.ratingValue', { value: formatNumber(unit.satisfaction, locale, 1) })}
-                        <span class="status-detail">${t('stats.ratingsCount', { count: formatNumber(unit.ratings, locale) })}</span>`}
-                </td>
-              </tr>`,
-            )}
-          </tbody>
-        </table>
-      </div>
+      ${unitStatsTable({
+        id: 'unit-stats-table',
+        caption: t('queue.unitsHeading'),
+        labelledBy: 'unit-stats-heading',
+        scrollClass: 'unit-stats-scroll',
+        rows,
+        unitName: (code) => this.names.agency(code),
+        withOpen: true,
+        empty: this.statsLoading ? undefined : t('stats.empty'),
+      })}
     </section>`;
   }
 
@@ -568,9 +776,14 @@ export class FeedbackPage extends ConsoleElement {
     return html`<div class="page page-wide feedback-page">
       <div class="page-head">
         <h1 tabindex="-1">${t('queue.title')}</h1>
-        ${session.hasRole('operator')
-          ? html`<a class="button" href=${href('/feedback/new')} data-action="phone-report">${t('queue.phoneReport')}</a>`
-          : nothing}
+        <div class="page-actions">
+          ${session.hasRole('operator', 'admin')
+            ? html`<a class="button button-secondary" href=${href('/feedback/inbox')} data-action="inbox">${t('inbox.title')}</a>`
+            : nothing}
+          ${session.hasRole('operator')
+            ? html`<a class="button" href=${href('/feedback/new')} data-action="phone-report">${t('queue.phoneReport')}</a>`
+            : nothing}
+        </div>
       </div>
       <p class="lead">${t('module.feedback.about')}</p>
       ${this.renderSummary()} ${this.renderQueue()} ${this.renderUnits()}

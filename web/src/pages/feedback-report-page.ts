@@ -15,9 +15,11 @@ import {
 import { agencyDisplayName, channelLabel, loadAgencies, loadCategories, loadWards, Names, statusLabel, updateKindLabel } from '../feedback/reference';
 import { ANSWER_TEMPLATES, type AnswerTemplate } from '../feedback/templates';
 import { getLocale, t, type MessageKey } from '../i18n';
-import { compareText, formatDateTime, formatNumber } from '../i18n/format';
+import { compareText, formatDate, formatDateTime, formatNumber } from '../i18n/format';
 import { href } from '../router';
 import { session } from '../session';
+import type { Attachment } from '../feedback/media';
+import '../feedback/media-gallery';
 
 const PROBLEM_MESSAGES: Record<TransitionProblem, { key: MessageKey; field: string }> = {
   text: { key: 'report.errorText', field: 'action-text' },
@@ -54,6 +56,9 @@ export class FeedbackReportPage extends ConsoleElement {
     agencyCode: { state: true },
     noteError: { state: true },
     noteBusy: { state: true },
+    media: { state: true },
+    progressMedia: { state: true },
+    committedDate: { state: true },
   };
 
   code = '';
@@ -70,6 +75,12 @@ export class FeedbackReportPage extends ConsoleElement {
   agencyCode = '';
   noteError = '';
   noteBusy = false;
+  /** The report's photos and videos (staff view). */
+  media: Attachment[] = [];
+  /** Files chosen to show with an `in_progress` update. */
+  progressMedia: string[] = [];
+  /** The date committed to with an `in_progress` update (`YYYY-MM-DD`). */
+  committedDate = '';
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -99,6 +110,7 @@ export class FeedbackReportPage extends ConsoleElement {
     try {
       this.report = await session.api.get<Report>(`/api/feedback/reports/${encodeURIComponent(this.code)}`);
       this.loadError = '';
+      await this.loadMedia();
     } catch (error) {
       this.report = null;
       this.loadError = describeError(error);
@@ -107,7 +119,19 @@ export class FeedbackReportPage extends ConsoleElement {
     }
   }
 
+  private async loadMedia(): Promise<void> {
+    if (!this.report) return;
+    try {
+      const list = await session.api.get<{ items: Attachment[] }>(`/api/feedback/reports/${encodeURIComponent(this.report.id)}/media`);
+      this.media = list.items;
+    } catch {
+      this.media = [];
+    }
+  }
+
   private resetAction(): void {
+    this.progressMedia = [];
+    this.committedDate = '';
     this.target = '';
     this.actionError = '';
     this.invalidField = null;
@@ -169,10 +193,12 @@ export class FeedbackReportPage extends ConsoleElement {
     this.actionError = '';
     this.invalidField = null;
     try {
-      this.report = await session.api.post<Report>(
-        `/api/feedback/reports/${encodeURIComponent(report.id)}/transition`,
-        buildTransition(to, input, report),
-      );
+      const progress =
+        to === 'in_progress' ? { media: this.progressMedia, ...(this.committedDate ? { committed_date: this.committedDate } : {}) } : {};
+      this.report = await session.api.post<Report>(`/api/feedback/reports/${encodeURIComponent(report.id)}/transition`, {
+        ...buildTransition(to, input, report),
+        ...progress,
+      });
       this.resetAction();
       announce(t('report.moved', { status: statusLabel(to) }));
       await this.updateComplete;
@@ -302,6 +328,19 @@ export class FeedbackReportPage extends ConsoleElement {
         ? html`<p class="status-detail">${t('report.updateAgency', { agency: this.names.agency(update.agency_code) })}</p>`
         : nothing}
       ${update.text ? html`<p class="timeline-text" lang="vi">${update.text}</p>` : nothing}
+      ${update.committed_date
+        ? html`<p class="status-detail">${t('media.committedValue', { date: formatDate(update.committed_date, locale) })}</p>`
+        : nothing}
+      ${update.media && update.media.length > 0
+        ? html`<ul class="timeline-media">
+            ${update.media.map((id) => {
+              const item = this.media.find((m) => m.id === id);
+              return item?.kind === 'photo'
+                ? html`<li><img class="media-thumb" src=${item.url} alt=${t('media.updatePhoto')} loading="lazy" /></li>`
+                : html`<li>${t('media.video')}</li>`;
+            })}
+          </ul>`
+        : nothing}
     </li>`;
   }
 
@@ -418,6 +457,7 @@ export class FeedbackReportPage extends ConsoleElement {
           ${to === 'escalated' ? t('report.textHintEscalated') : needs.text === 'message' ? t('report.textHintMessage') : t('report.textHintPublic')}
         </p>
       </div>
+      ${to === 'in_progress' ? this.renderProgressFields() : nothing}
       ${needs.publicToggle
         ? html`<div class="field checkbox-field">
             <input type="checkbox" id="action-public" name="public" />
@@ -425,6 +465,44 @@ export class FeedbackReportPage extends ConsoleElement {
           </div>`
         : nothing}
     `;
+  }
+
+  /** A progress update's committed date and photos (published ones are shown to the citizen). */
+  private renderProgressFields(): TemplateResult {
+    return html`<div class="field">
+        <label for="action-committed">${t('media.committedDate')} <span class="optional">${t('common.optional')}</span></label>
+        <input
+          id="action-committed"
+          type="date"
+          aria-describedby="action-committed-hint"
+          .value=${this.committedDate}
+          @change=${(e: Event) => (this.committedDate = (e.target as HTMLInputElement).value)}
+        />
+        <p class="hint" id="action-committed-hint">${t('media.committedHint')}</p>
+      </div>
+      ${this.media.length > 0
+        ? html`<fieldset class="fieldset">
+            <legend>${t('media.progressLegend')}</legend>
+            <p class="hint">${t('media.progressHint')}</p>
+            ${this.media.map(
+              (m, i) => html`<div class="field checkbox-field">
+                <input
+                  type="checkbox"
+                  id="action-media-${i}"
+                  .checked=${this.progressMedia.includes(m.id)}
+                  @change=${(e: Event) => {
+                    const on = (e.target as HTMLInputElement).checked;
+                    this.progressMedia = on ? [...this.progressMedia, m.id] : this.progressMedia.filter((x) => x !== m.id);
+                  }}
+                />
+                <label for="action-media-${i}"
+                  >${t(m.kind === 'photo' ? 'media.photo' : 'media.video')} ${i + 1} ·
+                  ${m.visibility === 'public' ? t('report.public') : t('report.internal')}</label
+                >
+              </div>`,
+            )}
+          </fieldset>`
+        : nothing}`;
   }
 
   private renderActions(report: Report): TemplateResult {
@@ -488,7 +566,16 @@ export class FeedbackReportPage extends ConsoleElement {
               <span class="status-detail">${this.names.category(report.category_code)} · ${this.names.ward(report.jurisdiction_code)}</span>
             </div>
             <div class="report-grid">
-              <div>${this.renderFacts(report)} ${this.renderHistory(report)}</div>
+              <div>
+                ${this.renderFacts(report)}
+                <cityos-media-gallery
+                  .reportId=${report.id}
+                  .items=${this.media}
+                  ?canHandle=${this.canHandle}
+                  @media-changed=${() => void this.load()}
+                ></cityos-media-gallery>
+                ${this.renderHistory(report)}
+              </div>
               <div>${this.renderActions(report)} ${this.renderReporter(report)}</div>
             </div>`
         : nothing}

@@ -15,10 +15,13 @@ import { href, navigate } from '../router';
 export class PortalPage extends ConsoleElement {
   static override properties = {
     filed: { state: true },
+    filedMedia: { state: true },
     lookupError: { state: true },
   };
 
   filed: string | null = null;
+  /** What became of the photos and videos sent with the report just filed. */
+  filedMedia: ReportFiledDetail['media'] = undefined;
   lookupError = '';
   private unsubscribe: (() => void) | null = null;
 
@@ -35,6 +38,7 @@ export class PortalPage extends ConsoleElement {
 
   private async onFiled(event: CustomEvent<ReportFiledDetail>): Promise<void> {
     this.filed = event.detail.trackingCode;
+    this.filedMedia = event.detail.media;
     await this.updateComplete;
     this.querySelector<HTMLElement>('#portal-filed-heading')?.focus();
   }
@@ -67,6 +71,16 @@ export class PortalPage extends ConsoleElement {
         <strong class="tracking-code" data-tracking-code=${code}>${code}</strong>
       </p>
       <p class="hint">${t('portal.filedKeep')}</p>
+      ${this.filedMedia && this.filedMedia.sent > 0
+        ? html`<p data-media-sent=${this.filedMedia.sent}>${t('media.sent', { count: this.filedMedia.sent })}</p>`
+        : nothing}
+      ${this.filedMedia && this.filedMedia.failed.length > 0
+        ? html`<div class="notice notice-warning media-failed" role="alert">
+            <ul>
+              ${this.filedMedia.failed.map((f) => html`<li>${f}</li>`)}
+            </ul>
+          </div>`
+        : nothing}
       <div class="form-actions">
         <a class="button" href=${href(`/track/${code}`)} data-action="track">${t('portal.trackIt')}</a>
         <button type="button" class="button button-secondary" @click=${() => void this.another()}>${t('portal.another')}</button>

@@ -4,8 +4,8 @@ import { describeError } from '../api/errors';
 import type { Items, UnitStats } from '../api/types';
 import { citizen } from '../citizen-session';
 import { loadWards, Names } from '../feedback/reference';
-import { getLocale, t } from '../i18n';
-import { formatHours, formatNumber, formatPercent } from '../i18n/format';
+import { t } from '../i18n';
+import { unitStatsTable } from '../feedback/unit-stats-table';
 
 /** The public ranking of units (`GET /api/feedback/public/ranking`), as a table. */
 export class PortalRankingPage extends ConsoleElement {
@@ -42,8 +42,6 @@ export class PortalRankingPage extends ConsoleElement {
   }
 
   override render(): TemplateResult {
-    const locale = getLocale();
-    const none = t('common.none');
     return html`<div class="page portal-page ranking-page">
       <h1 tabindex="-1">${t('portal.rankingTitle')}</h1>
       <p class="lead">${t('ranking.intro')}</p>
@@ -53,42 +51,15 @@ export class PortalRankingPage extends ConsoleElement {
         ? html`<p class="notice" id="ranking-empty">${t('ranking.empty')}</p>`
         : nothing}
       ${this.items.length > 0
-        ? html`<div class="table-scroll" tabindex="0" role="region" aria-labelledby="ranking-caption">
-        <table class="data-table" id="ranking-table">
-          <caption id="ranking-caption" class="visually-hidden">${t('portal.rankingTitle')}</caption>
-          <thead>
-            <tr>
-              <th scope="col" class="num">${t('ranking.rank')}</th>
-              <th scope="col">${t('stats.unit')}</th>
-              <th scope="col" class="num">${t('stats.received')}</th>
-              <th scope="col" class="num">${t('stats.resolved')}</th>
-              <th scope="col" class="num">${t('stats.onTime')}</th>
-              <th scope="col" class="num">${t('stats.overdue')}</th>
-              <th scope="col" class="num">${t('stats.avgHours')}</th>
-              <th scope="col" class="num">${t('stats.satisfaction')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${this.items.map(
-              (unit, index) => html`<tr data-agency=${unit.agency_code}>
-                <td class="num">${formatNumber(index + 1, locale)}</td>
-                <th scope="row">${this.names.agency(unit.agency_code)}</th>
-                <td class="num">${formatNumber(unit.received, locale)}</td>
-                <td class="num">${formatNumber(unit.resolved, locale)}</td>
-                <td class="num">${unit.on_time_pct === null ? none : formatPercent(unit.on_time_pct, locale)}</td>
-                <td class="num">${formatNumber(unit.overdue, locale)}</td>
-                <td class="num">${unit.avg_handling_hours === null ? none : formatHours(unit.avg_handling_hours, locale)}</td>
-                <td class="num">
-                  ${unit.satisfaction === null
-                    ? none
-                    : html`${t('stats.ratingValue', { value: formatNumber(unit.satisfaction, locale, 1) })}
-                        <span class="status-detail">${t('stats.ratingsCount', { count: formatNumber(unit.ratings, locale) })}</span>`}
-                </td>
-              </tr>`,
-            )}
-          </tbody>
-        </table>
-      </div>`
+        ? unitStatsTable({
+            id: 'ranking-table',
+            caption: t('portal.rankingTitle'),
+            captionId: 'ranking-caption',
+            labelledBy: 'ranking-caption',
+            rows: this.items,
+            unitName: (code) => this.names.agency(code),
+            ranked: true,
+          })
         : nothing}
       <p class="hint">${t('ranking.note')}</p>
     </div>`;

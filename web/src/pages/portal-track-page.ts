@@ -5,8 +5,9 @@ import { describeError } from '../api/errors';
 import type { Items, PublicReport } from '../api/types';
 import { citizen } from '../citizen-session';
 import '../feedback/citizen-answer';
+import '../feedback/push-button';
 import { looksLikeTrackingCode, normalizeTrackingCode } from '../feedback/model';
-import { publicAnswer, publicFacts, publicHistory } from '../feedback/public-view';
+import { publicAnswer, publicFacts, publicHistory, publicMedia } from '../feedback/public-view';
 import { loadCategories, loadWards, Names } from '../feedback/reference';
 import { t } from '../i18n';
 import { href, navigate } from '../router';
@@ -125,9 +126,10 @@ export class PortalTrackPage extends ConsoleElement {
         ${publicFacts(report, this.names)}
         <h3>${t('report.description')}</h3>
         <p class="report-description" lang="vi">${report.description}</p>
-        ${publicAnswer(report)}
+        ${publicAnswer(report)} ${publicMedia(report)}
       </article>
       ${this.renderQuestion(report)}
+      <cityos-push-button .code=${report.tracking_code}></cityos-push-button>
       <section class="card" aria-labelledby="track-history-heading">
         <h2 id="track-history-heading">${t('track.historyHeading')}</h2>
         ${publicHistory(report, this.names)}

@@ -1,10 +1,11 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { ConsoleElement } from '../components/base';
+import { listStatus, pager } from '../components/list-frame';
 import { announce } from '../announcer';
 import { describeError } from '../api/errors';
 import type { Agency, Grant, Items, Jurisdiction, Page, Role, Scope, User } from '../api/types';
 import { getLocale, t } from '../i18n';
-import { compareText, formatDateTime, formatNumber } from '../i18n/format';
+import { compareText, formatDateTime } from '../i18n/format';
 import { roleLabel, scopeLabel } from '../labels';
 import { divisionCategory } from '../map/division';
 import { session } from '../session';
@@ -218,9 +219,7 @@ export class UsersPage extends ConsoleElement {
         <input id="users-q" name="q" type="search" .value=${this.query} />
         <button type="submit" class="button button-secondary">${t('users.searchButton')}</button>
       </form>
-      <div class="form-error" role="alert" aria-live="assertive">${this.listError}</div>
-      ${this.loading ? html`<p role="status">${t('common.loading')}</p>` : nothing}
-      <p class="result-count" role="status">${t('common.totalItems', { count: formatNumber(this.total, locale) })}</p>
+      ${listStatus({ error: this.listError, loading: this.loading, total: this.total })}
       <div class="table-scroll">
         <table class="data-table" id="users-table">
           <caption class="visually-hidden">${t('users.listHeading')}</caption>
@@ -276,20 +275,7 @@ export class UsersPage extends ConsoleElement {
           </tbody>
         </table>
       </div>
-      <nav class="pagination" aria-label=${t('common.pageOf', { page: this.page, pages: this.pages })}>
-        <button type="button" class="button button-secondary" ?disabled=${this.page <= 1} @click=${() => this.goToPage(this.page - 1)}>
-          ${t('common.previous')}
-        </button>
-        <span>${t('common.pageOf', { page: formatNumber(this.page, locale), pages: formatNumber(this.pages, locale) })}</span>
-        <button
-          type="button"
-          class="button button-secondary"
-          ?disabled=${this.page >= this.pages}
-          @click=${() => this.goToPage(this.page + 1)}
-        >
-          ${t('common.next')}
-        </button>
-      </nav>
+      ${pager({ label: t('users.pagination'), page: this.page, pages: this.pages, loading: this.loading, go: (page) => this.goToPage(page) })}
     </section>`;
   }
 

@@ -8,13 +8,18 @@
 mod harness;
 
 mod audit;
+mod calls;
 mod citizens;
 mod events;
+mod export;
 mod feedback;
 mod geocode;
 mod identity;
+mod mail;
+mod media;
 mod open311;
 mod platform;
 mod process;
+mod push;
 mod roles;
 mod webhooks;

@@ -158,7 +158,7 @@ async fn a_zalo_message_becomes_a_routed_report_answered_on_zalo() {
     assert_eq!(moved.status(), 200);
     let update = c
         .zalo
-        .wait_for(|m| m.json["message"]["text"].as_str().is_some_and(|x| x.contains(&code) && x.contains("trang thai")), WAIT)
+        .wait_for(|m| m.json["message"]["text"].as_str().is_some_and(|x| x.contains(&code) && x.contains("trạng thái")), WAIT)
         .await
         .expect("status update on Zalo");
     assert_eq!(update.json["recipient"]["user_id"], "8451924017238817");
