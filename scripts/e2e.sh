@@ -23,6 +23,12 @@ token=$(curl -sf -H 'content-type: application/json' -d '{"username":"operator",
 key=$(curl -sf -H "authorization: Bearer $token" -H 'content-type: application/json' -d '{"name":"open311 client check"}' \
   "http://127.0.0.1:$port/api/auth/api-keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 "$root/scripts/open311-client-check.sh" "http://127.0.0.1:$port" "$key"
+echo "=== CKAN Action API and DCAT-AP: ckanapi and rdflib ==="
+token=$(curl -sf -H 'content-type: application/json' -d '{"username":"data_officer","password":"data_officer-demo-2025"}' \
+  "http://127.0.0.1:$port/api/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+key=$(curl -sf -H "authorization: Bearer $token" -H 'content-type: application/json' -d '{"name":"ckanapi check"}' \
+  "http://127.0.0.1:$port/api/auth/api-keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+"$root/scripts/ckanapi-check.sh" "http://127.0.0.1:$port" "$key" so-yt
 mkdir -p "$root/target/screenshots"
 # The admin test signs in with TOTP: the demo banner prints the secret.
 export CITYOS_E2E_ADMIN_TOTP_SECRET=$(awk '$1=="admin"{print $NF}' "$data/server.log")

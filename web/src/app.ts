@@ -21,6 +21,10 @@ import './pages/portal-page';
 import './pages/portal-track-page';
 import './pages/portal-mine-page';
 import './pages/portal-ranking-page';
+import './pages/data-portal-page';
+import './pages/data-dataset-page';
+import './pages/data-console-page';
+import './pages/data-console-dataset-page';
 import type { SignedOutDetail } from './pages/account-page';
 
 type BootState = 'loading' | 'ready' | 'failed';
@@ -188,14 +192,15 @@ export class CityosApp extends ConsoleElement {
     const locale = getLocale();
     const me = session.me;
     const portal = this.route.def.public === true;
+    const openData = this.route.def.id === 'data' || this.route.def.section === 'data';
     // The portal shows no staff navigation or staff menu, even to a signed-in staff member.
     const signedIn = me !== null && this.boot === 'ready' && !portal;
     return html`
       <a class="skip-link" href="#main-content" @click=${this.onSkip}>${t('a11y.skipToMain')}</a>
       <header class="app-header">
-        <a class="brand" href=${href(portal ? '/portal' : '/')}>
+        <a class="brand" href=${href(openData ? '/data' : portal ? '/portal' : '/')}>
           <span class="brand-name">${t('app.name')}</span>
-          <span class="brand-tagline">${portal ? t('portal.tagline') : t('app.tagline')}</span>
+          <span class="brand-tagline">${openData ? t('data.tagline') : portal ? t('portal.tagline') : t('app.tagline')}</span>
         </a>
         <div class="header-tools">
           <div class="lang-switch" role="group" aria-label=${t('lang.label')}>
@@ -277,12 +282,18 @@ export class CityosApp extends ConsoleElement {
       { path: '/track', id: 'track', label: 'portal.navTrack' },
       { path: '/portal/mine', id: 'portal-mine', label: 'portal.navMine' },
       { path: '/portal/ranking', id: 'portal-ranking', label: 'portal.navRanking' },
+      { path: '/data', id: 'data', label: 'portal.navData' },
     ];
     return html`<nav class="portal-nav" aria-label=${t('portal.navLabel')}>
       <ul class="portal-nav-list">
         ${items.map(
           (item) => html`<li>
-            <a href=${href(item.path)} aria-current=${id === item.id ? 'page' : nothing} data-route=${item.id}>${t(item.label)}</a>
+            <a
+              href=${href(item.path)}
+              aria-current=${id === item.id ? 'page' : this.route.def.section === item.id ? 'true' : nothing}
+              data-route=${item.id}
+              >${t(item.label)}</a
+            >
           </li>`,
         )}
       </ul>
@@ -311,6 +322,10 @@ export class CityosApp extends ConsoleElement {
         return html`<cityos-portal-ranking-page></cityos-portal-ranking-page>`;
       case 'track':
         return html`<cityos-portal-track-page .code=${this.route.param ?? ''}></cityos-portal-track-page>`;
+      case 'data':
+        return html`<cityos-data-portal-page .query=${this.route.params.toString()}></cityos-data-portal-page>`;
+      case 'data-dataset':
+        return html`<cityos-data-dataset-page .name=${this.route.param ?? ''}></cityos-data-dataset-page>`;
       default:
         break;
     }
@@ -332,7 +347,12 @@ export class CityosApp extends ConsoleElement {
         return html`<cityos-feedback-phone-page></cityos-feedback-phone-page>`;
       case 'feedback-inbox':
         return html`<cityos-feedback-inbox-page></cityos-feedback-inbox-page>`;
-      case 'data':
+      case 'datahub':
+        return html`<cityos-data-console-page .query=${this.route.params.toString()}></cityos-data-console-page>`;
+      case 'datahub-new':
+        return html`<cityos-data-console-dataset-page .name=${''}></cityos-data-console-dataset-page>`;
+      case 'datahub-dataset':
+        return html`<cityos-data-console-dataset-page .name=${this.route.param ?? ''}></cityos-data-console-dataset-page>`;
       case 'ioc':
       case 'gis':
       case 'forecast':

@@ -50,4 +50,27 @@ describe('routes', () => {
     for (const id of ['feedback-new', 'feedback-inbox', 'feedback-report', 'portal', 'portal-mine', 'portal-ranking', 'track']) expect(visible).not.toContain(id);
     expect(visible).toContain('feedback');
   });
+  it('parse the open data portal (public) and the data hub console', () => {
+    expect(parseHash('#/data').def.id).toBe('data');
+    expect(parseHash('#/data?q=cho&agency=SO-CT').def.public).toBe(true);
+    const dataset = parseHash('#/data/cho-truyen-thong');
+    expect(dataset.def.id).toBe('data-dataset');
+    expect(dataset.param).toBe('cho-truyen-thong');
+    expect(dataset.def.public).toBe(true);
+    expect(parseHash('#/datahub').def.id).toBe('datahub');
+    expect(parseHash('#/datahub').def.public).toBeUndefined();
+    expect(parseHash('#/datahub/new').def.id).toBe('datahub-new');
+    const consolePage = parseHash('#/datahub/datasets/co-so-y-te');
+    expect(consolePage.def.id).toBe('datahub-dataset');
+    expect(consolePage.param).toBe('co-so-y-te');
+    expect(consolePage.def.section).toBe('datahub');
+  });
+
+  it('list the data hub for every official, and keep the portal and dataset pages out of the navigation', () => {
+    for (const role of ['data_officer', 'agency_admin', 'admin', 'operator', 'analyst', 'auditor', 'viewer']) {
+      const visible = ids([role]);
+      expect(visible, role).toContain('datahub');
+      for (const id of ['data', 'data-dataset', 'datahub-new', 'datahub-dataset']) expect(visible, role).not.toContain(id);
+    }
+  });
 });

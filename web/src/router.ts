@@ -17,6 +17,10 @@ export type RouteId =
   | 'portal-ranking'
   | 'track'
   | 'data'
+  | 'data-dataset'
+  | 'datahub'
+  | 'datahub-new'
+  | 'datahub-dataset'
   | 'ioc'
   | 'gis'
   | 'forecast'
@@ -53,7 +57,9 @@ export const ROUTES: RouteDef[] = [
   { id: 'feedback-new', path: '/feedback/new', label: 'phone.title', roles: ['operator'], hidden: true, section: 'feedback' },
   { id: 'feedback-inbox', path: '/feedback/inbox', label: 'inbox.title', roles: ['operator', 'admin'], hidden: true, section: 'feedback' },
   { id: 'feedback-report', path: '/feedback', param: 'required', label: 'report.title', roles: [], hidden: true, section: 'feedback' },
-  { id: 'data', path: '/data', label: 'nav.data', roles: [] },
+  { id: 'datahub', path: '/datahub', label: 'nav.data', roles: [] },
+  { id: 'datahub-new', path: '/datahub/new', label: 'datahub.newTitle', roles: ['data_officer', 'agency_admin', 'admin'], hidden: true, section: 'datahub' },
+  { id: 'datahub-dataset', path: '/datahub/datasets', param: 'required', label: 'datahub.datasetTitle', roles: [], hidden: true, section: 'datahub' },
   { id: 'ioc', path: '/ioc', label: 'nav.ioc', roles: [] },
   { id: 'gis', path: '/gis', label: 'nav.gis', roles: [] },
   { id: 'forecast', path: '/forecast', label: 'nav.forecast', roles: [] },
@@ -66,6 +72,8 @@ export const ROUTES: RouteDef[] = [
   { id: 'portal-mine', path: '/portal/mine', label: 'portal.mineTitle', roles: [], hidden: true, public: true },
   { id: 'portal-ranking', path: '/portal/ranking', label: 'portal.rankingTitle', roles: [], hidden: true, public: true },
   { id: 'track', path: '/track', param: 'optional', label: 'track.title', roles: [], hidden: true, public: true },
+  { id: 'data', path: '/data', label: 'data.portalTitle', roles: [], hidden: true, public: true },
+  { id: 'data-dataset', path: '/data', param: 'required', label: 'data.datasetTitle', roles: [], hidden: true, public: true, section: 'data' },
 ];
 
 /**

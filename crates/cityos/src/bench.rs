@@ -78,6 +78,150 @@ pub async fn seed_reports(db: &Db, clock: &SharedClock, count: usize, open_in_on
     Ok(started.elapsed().as_secs_f64())
 }
 
+/// Subjects of generated datasets (title, English title, theme, tags).
+const DATASET_SUBJECTS: &[(&str, &str, &str, &[&str])] = &[
+    ("Trạm y tế", "Health stations", "health", &["y tế", "trạm y tế"]),
+    ("Nhà thuốc đạt chuẩn GPP", "GPP pharmacies", "health", &["y tế", "dược"]),
+    ("Trường mầm non", "Kindergartens", "education", &["giáo dục", "mầm non"]),
+    ("Trường tiểu học", "Primary schools", "education", &["giáo dục", "tiểu học"]),
+    ("Trạm dừng xe buýt", "Bus stops", "transport", &["xe buýt", "giao thông"]),
+    ("Điểm giữ xe", "Parking places", "transport", &["giao thông", "bãi xe"]),
+    ("Chất lượng không khí", "Air quality", "environment", &["môi trường", "không khí"]),
+    ("Điểm thu gom rác", "Waste collection points", "environment", &["môi trường", "rác thải"]),
+    ("Hộ kinh doanh cá thể", "Household businesses", "economy", &["kinh doanh"]),
+    ("Chợ truyền thống", "Traditional markets", "economy", &["chợ", "thương mại"]),
+    ("Dân số theo độ tuổi", "Population by age", "population", &["dân số"]),
+    ("Thủ tục hành chính đã giải quyết", "Administrative procedures handled", "government", &["hành chính công"]),
+    ("Diện tích gieo trồng", "Planted area", "agriculture", &["nông nghiệp"]),
+    ("Chiếu sáng công cộng", "Street lighting", "infrastructure", &["hạ tầng", "chiếu sáng"]),
+    ("Cây xanh đường phố", "Street trees", "infrastructure", &["hạ tầng", "cây xanh"]),
+    ("Điểm tham quan du lịch", "Tourist attractions", "tourism", &["du lịch"]),
+];
+
+/// Inserts `count` catalogue datasets (80% open, 15% shared, 5% restricted)
+/// owned by the departments and ward committees, each about one subject in
+/// one ward and year, with tags and one to three resources, written as the
+/// catalogue writes them (same folded search text). Returns the seconds taken.
+///
+/// # Errors
+/// Database failure.
+pub async fn seed_datasets(db: &Db, clock: &SharedClock, count: usize) -> Result<f64> {
+    use cityos_datahub::catalogue::{search_text, DatasetFields};
+    let started = std::time::Instant::now();
+    let wards: Vec<(String, String)> = sqlx::query("SELECT code, name FROM jurisdictions WHERE level = 2 ORDER BY code")
+        .fetch_all(db.reader())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("code")?, r.try_get("name")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let agencies: Vec<cityos_identity::Agency> =
+        sqlx::query("SELECT code, name_vi, name_en, kind, parent_code, jurisdiction_code FROM agencies ORDER BY code")
+            .fetch_all(db.reader())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(cityos_identity::Agency {
+                    code: r.try_get("code")?,
+                    name_vi: r.try_get("name_vi")?,
+                    name_en: r.try_get("name_en")?,
+                    kind: r.try_get("kind")?,
+                    parent_code: r.try_get("parent_code")?,
+                    jurisdiction_code: r.try_get("jurisdiction_code")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+    anyhow::ensure!(!wards.is_empty() && !agencies.is_empty(), "no wards or agencies: run `cityos demo` on this data directory first");
+    let departments: Vec<&cityos_identity::Agency> = agencies.iter().filter(|a| a.kind == "department").collect();
+    let licences = ["cc-by-4.0", "cc-by-4.0", "cc-zero", "odc-odbl", "vn-open-data", "other-closed"];
+    let frequencies = ["daily", "weekly", "monthly", "monthly", "quarterly", "annual"];
+    let formats = ["CSV", "CSV", "CSV", "JSON", "XLSX", "GEOJSON", "PDF"];
+    let now = to_millis(clock.now());
+    let year_ms: i64 = 365 * 24 * 3600 * 1000;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let mut tx = db.begin().await?;
+    for i in 0..count {
+        let (title, title_en, theme, tags) = DATASET_SUBJECTS[rng.gen_range(0..DATASET_SUBJECTS.len())];
+        let (ward_code, ward) = &wards[rng.gen_range(0..wards.len())];
+        let year = rng.gen_range(2019..=2025);
+        // Ward data belongs to the ward's committee half of the time, else to a department.
+        let owner = match agencies.iter().find(|a| a.jurisdiction_code.as_deref() == Some(ward_code.as_str()) && a.kind == "ward_committee")
+        {
+            Some(a) if rng.gen_bool(0.5) || departments.is_empty() => a,
+            _ => departments[rng.gen_range(0..departments.len().max(1))],
+        };
+        let level = match rng.gen_range(0..20) {
+            0 => "restricted",
+            1..=3 => "shared",
+            _ => "open",
+        };
+        let fields = DatasetFields {
+            name: format!("bench-{i:06}"),
+            title_vi: format!("{title} — {ward} — năm {year}"),
+            title_en: format!("{title_en} — {ward} — {year}"),
+            notes_vi: format!("{title} trên địa bàn {ward}, Thành phố Hồ Chí Minh, số liệu năm {year}."),
+            themes: vec![theme.to_string()],
+            tags: tags.iter().map(|t| (*t).to_string()).chain(std::iter::once(format!("{year}"))).collect(),
+            ..DatasetFields::default()
+        };
+        let id = new_id();
+        let created = now - rng.gen_range(0..3 * year_ms);
+        let modified = created + rng.gen_range(0..(now - created).max(1));
+        sqlx::query(
+            "INSERT INTO datasets (id, name, title_vi, title_en, notes_vi, owner_agency, sharing_level, license_id, update_frequency, spatial,
+               temporal_start, temporal_end, themes, search, state, revision, created_at, modified_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'active', 1, $15, $16)",
+        )
+        .bind(&id)
+        .bind(&fields.name)
+        .bind(&fields.title_vi)
+        .bind(&fields.title_en)
+        .bind(&fields.notes_vi)
+        .bind(&owner.code)
+        .bind(level)
+        .bind(licences[rng.gen_range(0..licences.len())])
+        .bind(frequencies[rng.gen_range(0..frequencies.len())])
+        .bind(ward_code)
+        .bind(format!("{year}-01-01"))
+        .bind(format!("{year}-12-31"))
+        .bind(serde_json::to_string(&fields.themes)?)
+        .bind(search_text(&fields, Some(owner)))
+        .bind(created)
+        .bind(modified)
+        .execute(&mut *tx)
+        .await?;
+        for t in &fields.tags {
+            sqlx::query("INSERT INTO dataset_tags (dataset_id, tag) VALUES ($1, $2)").bind(&id).bind(t).execute(&mut *tx).await?;
+        }
+        for pos in 0..rng.gen_range(1..=3_i64) {
+            let format = formats[rng.gen_range(0..formats.len())];
+            sqlx::query(
+                "INSERT INTO resources (id, dataset_id, position, name, format, kind, url, created_at, modified_at)
+                 VALUES ($1, $2, $3, $4, $5, 'url', $6, $7, $8)",
+            )
+            .bind(new_id())
+            .bind(&id)
+            .bind(pos)
+            .bind(format!("{title} ({format})"))
+            .bind(format)
+            .bind(format!("https://data.example.org/{}/{pos}.{}", fields.name, format.to_lowercase()))
+            .bind(created)
+            .bind(modified)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if i % 5_000 == 4_999 {
+            tx.commit().await?;
+            tx = db.begin().await?;
+            eprintln!("  {} datasets", i + 1);
+        }
+    }
+    tx.commit().await?;
+    for sql in ["ANALYZE datasets", "ANALYZE dataset_tags", "ANALYZE resources"] {
+        sqlx::query(sql).execute(db.writer()).await?;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
 /// What [`webhook_load`] measured.
 #[derive(Debug)]
 pub struct WebhookLoad {

@@ -35,6 +35,7 @@ const AGENCIES: &[AgencySeed] = &[
     ("SO-GDDT", "Sở Giáo dục và Đào tạo", "Department of Education and Training", "department", Some("UBND-TP"), Some("79")),
     ("SO-NNMT", "Sở Nông nghiệp và Môi trường", "Department of Agriculture and Environment", "department", Some("UBND-TP"), Some("79")),
     ("SO-TC", "Sở Tài chính", "Department of Finance", "department", Some("UBND-TP"), Some("79")),
+    ("SO-CT", "Sở Công Thương", "Department of Industry and Trade", "department", Some("UBND-TP"), Some("79")),
     ("EVNHCMC", "Tổng công ty Điện lực TP.HCM", "Ho Chi Minh City Power Corporation", "utility", Some("UBND-TP"), Some("79")),
     ("SAWACO", "Tổng Công ty Cấp nước Sài Gòn", "Saigon Water Corporation", "utility", Some("UBND-TP"), Some("79")),
     (

@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[&[ModuleMigration]] = &[
     cityos_identity::MIGRATIONS,
     cityos_notify::MIGRATIONS,
     cityos_feedback::MIGRATIONS,
+    cityos_datahub::MIGRATIONS,
 ];
 
 /// Opens the database and applies pending migrations.

@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Data hub gateway tools.
+    Gateway {
+        #[command(subcommand)]
+        command: GatewayCommand,
+    },
     /// Make a consistent copy of the database and stored files while serving.
     Backup {
         /// Directory to write the backup into (must be empty or absent).
@@ -91,6 +96,12 @@ enum BenchCommand {
         #[arg(long, default_value_t = 10_000)]
         open_in_one_unit: usize,
     },
+    /// Bulk-insert catalogue datasets (after `cityos demo` has seeded the city), for the package_search benchmark.
+    SeedDatasets {
+        /// How many datasets.
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+    },
     /// Load a running server's SMS webhook with signed deliveries and report
     /// deliveries acknowledged per second and reports filed per second.
     Webhooks {
@@ -113,6 +124,16 @@ enum BenchCommand {
 enum AuditCommand {
     /// Check the whole hash chain and every seal; exit 1 naming the first broken record.
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum GatewayCommand {
+    /// Check the exchange log's hash chain and signatures; exit 1 naming the first broken record.
+    Verify {
+        /// First record to check (default: the whole chain).
+        #[arg(long, default_value_t = 1)]
+        from: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,6 +233,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let logins = demo::seed(&identity).await?;
             let calendar = std::sync::Arc::new(cityos_http::calendar_from(&cfg).map_err(anyhow::Error::msg)?);
             demo::seed_feedback(&db, &identity, calendar, 300).await?;
+            let hub =
+                cityos_datahub::DataHub::new(db.clone(), clock.clone(), identity.clone(), &cfg.storage.data_dir, &cfg.server.public_url);
+            cityos_datahub::seed::seed_catalogue(&hub).await.map_err(|e| anyhow::anyhow!("{}", cityos_api::ApiError::from(e)))?;
+            cityos_datahub::demo_data::seed_demo_data(&hub).await.map_err(|e| anyhow::anyhow!("{}", cityos_api::ApiError::from(e)))?;
             serve(cfg, db, clock, |url| demo::print_banner(url, &logins)).await?;
         }
         Command::Audit { command: AuditCommand::Verify } => {
@@ -225,6 +250,18 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                     return Ok(std::process::ExitCode::FAILURE);
                 }
             }
+        }
+        Command::Gateway { command: GatewayCommand::Verify { from } } => {
+            let db = open_db(&cfg).await?;
+            let key = cityos_datahub::gateway::log::LogKey::derive(&seal_key(&cfg)?);
+            let v = cityos_datahub::gateway::log::verify(&db, &key, from).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            db.close().await;
+            if !v.intact {
+                println!("gateway exchange log BROKEN at record {}: {}", v.broken_seq.unwrap_or(from), v.reason.unwrap_or_default());
+                return Ok(std::process::ExitCode::FAILURE);
+            }
+            let head = v.last_seq.map_or_else(String::new, |s| format!("; last record {s}, hash {}", v.last_hash.unwrap_or_default()));
+            println!("gateway exchange log intact: {} records verified{head}", v.records);
         }
         Command::Backup { to } => {
             let db = open_db(&cfg).await?;
@@ -266,6 +303,12 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             #[allow(clippy::cast_precision_loss)]
             let rate = count as f64 / secs.max(0.001);
             println!("inserted {count} reports in {secs:.1} s ({rate:.0} rows/s, {})", db.backend().name());
+            db.close().await;
+        }
+        Command::Bench { command: BenchCommand::SeedDatasets { count } } => {
+            let db = open_db(&cfg).await?;
+            let secs = cityos::bench::seed_datasets(&db, &clock, count).await?;
+            println!("inserted {count} datasets in {secs:.1} s ({})", db.backend().name());
             db.close().await;
         }
         Command::Bench { command: BenchCommand::Webhooks { url, secret, connections, seconds } } => {

@@ -75,6 +75,8 @@ pub struct Config {
     pub geocoder: GeocoderConfig,
     /// `[media]`: photos and videos attached to reports.
     pub media: MediaConfig,
+    /// `[open_data]`: what CityOS publishes by itself on the open data portal.
+    pub open_data: OpenDataConfig,
     /// `[calendar]`: public-holiday rules for working-day deadlines, in the
     /// shape of `cityos_calendar::HolidayRules` (checked at start-up).
     /// Default: Vietnam's Labour Code holidays with days off in lieu.
@@ -412,6 +414,23 @@ pub struct GeocoderConfig {
 impl Default for GeocoderConfig {
     fn default() -> Self {
         Self { url: String::new(), timeout_ms: 2000 }
+    }
+}
+
+/// `[open_data]`: feeds CityOS publishes as open datasets by itself.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OpenDataConfig {
+    /// The agency that owns the anonymised 1022 reports dataset (`phan-anh-1022`);
+    /// empty turns the feed off. Default `IOC` (the operations centre that runs 1022).
+    pub feedback_owner_agency: String,
+    /// Hours between publications of the feeds. Default 24.
+    pub feed_interval_hours: u64,
+}
+
+impl Default for OpenDataConfig {
+    fn default() -> Self {
+        Self { feedback_owner_agency: "IOC".into(), feed_interval_hours: 24 }
     }
 }
 

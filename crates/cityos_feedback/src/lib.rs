@@ -23,6 +23,7 @@ pub mod media;
 mod migrations;
 pub mod model;
 pub mod open311;
+pub mod open_data;
 pub mod push;
 mod reports;
 pub mod routes;

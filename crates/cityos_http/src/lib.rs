@@ -17,7 +17,7 @@ mod docs;
 mod events;
 mod metrics_layer;
 mod ratelimit;
-mod workers;
+pub mod workers;
 
 pub use calendar::calendar_from;
 pub use workers::spawn_workers;
@@ -59,6 +59,8 @@ pub struct App {
     pub calendar: Arc<cityos_calendar::HolidayCalendar>,
     /// Citizen feedback (1022).
     pub feedback: cityos_feedback::Feedback,
+    /// Data hub and open data.
+    pub datahub: cityos_datahub::DataHub,
     /// Rate limiter for anonymous callers.
     pub(crate) limiter: Arc<ratelimit::Limiter>,
     /// Turns true when the server starts shutting down: long-lived streams
@@ -80,7 +82,21 @@ impl App {
         let feedback =
             cityos_feedback::Feedback::new(db.clone(), clock.clone(), calendar.clone(), identity.clone(), &config.server.public_url)
                 .with_geocoder(geocoder);
-        Ok(Self { config: Arc::new(config), db, clock, identity, bus, seal_key: Arc::new(seal_key), calendar, feedback, limiter, stopping })
+        let datahub =
+            cityos_datahub::DataHub::new(db.clone(), clock.clone(), identity.clone(), &config.storage.data_dir, &config.server.public_url);
+        Ok(Self {
+            config: Arc::new(config),
+            db,
+            clock,
+            identity,
+            bus,
+            seal_key: Arc::new(seal_key),
+            calendar,
+            feedback,
+            datahub,
+            limiter,
+            stopping,
+        })
     }
 
     /// Starts shutting down: event streams close and workers stop.
@@ -103,6 +119,10 @@ pub fn error_format_for(path: &str) -> &'static dyn ErrorFormat {
     static PROBLEM: ProblemJson = ProblemJson;
     if path == "/open311" || path.starts_with("/open311/") {
         return cityos_feedback::open311::Open311Errors::for_path(path);
+    }
+    if cityos_datahub::ckan::is_ckan_path(path) {
+        static CKAN: cityos_datahub::ckan::CkanErrors = cityos_datahub::ckan::CkanErrors;
+        return &CKAN;
     }
     &PROBLEM
 }
@@ -130,6 +150,11 @@ pub fn api_routes(app: &App) -> OpenApiRouter {
         .merge(cityos_feedback::push::router(app.feedback.clone(), &app.config.push))
         .merge(cityos_feedback::media::router(app.feedback.clone(), &app.config.storage.data_dir, app.config.media.clone()))
         .merge(cityos_feedback::calls::router(app.feedback.clone(), app.bus.clone(), app.stopping()))
+        .merge(cityos_datahub::routes::router(app.datahub.clone()))
+        .merge(cityos_datahub::query_api::router(app.datahub.clone()))
+        .merge(cityos_datahub::sharing::router(app.datahub.clone()))
+        .merge(cityos_datahub::portal::router(app.datahub.clone()))
+        .merge(cityos_datahub::gateway::router(cityos_datahub::gateway::Gateway::new(app.datahub.clone(), &app.seal_key)))
 }
 
 /// The whole HTTP application.
@@ -147,6 +172,8 @@ pub fn router(app: App) -> Router {
     let mut r = Router::new()
         .merge(api)
         .merge(cityos_feedback::open311::router(app.feedback.clone()))
+        .merge(cityos_datahub::ckan::router(app.datahub.clone()))
+        .merge(cityos_datahub::gateway::proxy_router(cityos_datahub::gateway::Gateway::new(app.datahub.clone(), &app.seal_key)))
         .merge(cityos_feedback::webhooks::router(app.feedback.clone(), app.config.webhooks.clone()))
         .merge(cityos_feedback::calls::webhook_router(app.feedback.clone(), app.config.webhooks.clone()))
         .merge(platform)
@@ -168,10 +195,17 @@ pub fn router(app: App) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
             // Photo and video uploads have their own, larger limit.
-            let max = if cityos_feedback::media::is_upload_path(req.uri().path()) { upload_max.max(max_body) } else { max_body };
+            let max = if cityos_feedback::media::is_upload_path(req.uri().path()) {
+                upload_max.max(max_body)
+            } else if cityos_datahub::ingest::is_upload_path(req.uri().path()) || cityos_datahub::ckan::is_upload_path(req.uri().path()) {
+                // Dataset versions stream to disk as they arrive; the ingest enforces its own limit.
+                cityos_datahub::ingest::MAX_UPLOAD_BYTES.max(max_body)
+            } else {
+                max_body
+            };
             body_limit(max, req, next)
         }))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| time_limit(timeout, req, next)))
         .layer(axum::middleware::from_fn(metrics_layer::track))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &http::Request<axum::body::Body>| {
@@ -191,6 +225,19 @@ pub fn router(app: App) -> Router {
 
 async fn api_not_found(uri: http::Uri) -> Response {
     render_error(uri.path(), &ApiError::not_found(format!("no route {}", uri.path())))
+}
+
+/// Answers 408 when a request runs past `limit`. A dataset upload (up to
+/// 2 GiB, loaded into the datastore before it answers) is not limited: it
+/// ends when the body does, and the ingest checks its size.
+async fn time_limit(limit: Duration, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if cityos_datahub::ingest::is_upload_path(req.uri().path()) || cityos_datahub::ckan::is_upload_path(req.uri().path()) {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }
 
 /// Refuses a declared body over the limit before reading it; chunked bodies

@@ -1,5 +1,5 @@
 //! Background work of a serving process: the outbox dispatcher, the
-//! notification sender, the webhook inbox, the 1022 mailbox, audit sealing, escalation of
+//! notification sender, the webhook inbox, the 1022 mailbox, the 1022 open data feed, audit sealing, escalation of
 //! overdue reports and expired-session cleanup. All stop
 //! when the shutdown signal turns true.
 
@@ -33,6 +33,29 @@ pub fn spawn_workers(app: &App) -> Vec<JoinHandle<()>> {
             })));
         }
         Err(e) => tracing::error!(error = %e, "notification sender not started: check [notify] settings"),
+    }
+
+    // The anonymised 1022 reports, published as an open dataset: shortly after start, then every interval.
+    if !app.config.open_data.feedback_owner_agency.trim().is_empty() {
+        let (app2, mut rx) = (app.clone(), shutdown.clone());
+        let every = Duration::from_secs(app.config.open_data.feed_interval_hours.max(1) * 3600);
+        handles.push(tokio::spawn(async move {
+            let mut wait = Duration::from_secs(5);
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    _ = rx.wait_for(|stop| *stop) => break,
+                }
+                match publish_feedback_feed(&app2).await {
+                    Ok(Some(rows)) => tracing::info!(rows, "published the 1022 open data feed"),
+                    Ok(None) => {
+                        tracing::warn!(agency = %app2.config.open_data.feedback_owner_agency, "1022 open data feed off: no such agency")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "1022 open data feed failed; will retry"),
+                }
+                wait = every;
+            }
+        }));
     }
 
     // Messages that came by webhook become reports; most are filed at once by the
@@ -82,4 +105,29 @@ pub fn spawn_workers(app: &App) -> Vec<JoinHandle<()>> {
         }
     }));
     handles
+}
+
+/// Publishes the anonymised 1022 reports as the next version of the open
+/// dataset `phan-anh-1022` (created the first time), owned by
+/// `[open_data] feedback_owner_agency`. Returns the rows published, or
+/// `None` when that agency does not exist.
+///
+/// # Errors
+/// Writing the file or ingesting it failed.
+pub async fn publish_feedback_feed(app: &App) -> Result<Option<i64>, String> {
+    let dir = app.config.storage.data_dir.join("tmp");
+    tokio::fs::create_dir_all(&dir).await.map_err(|e| e.to_string())?;
+    let path = dir.join(format!("phan-anh-1022-{}.csv", cityos_core::new_id()));
+    let file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
+    let written = app.feedback.write_open_data_csv(std::io::BufWriter::new(file)).await.map_err(|e| e.to_string());
+    let published = match written {
+        Ok(_) => app
+            .datahub
+            .publish_feed(&cityos_datahub::feeds::FEEDBACK_FEED, app.config.open_data.feedback_owner_agency.trim(), &path)
+            .await
+            .map_err(|e| cityos_api::ApiError::from(e).to_string()),
+        Err(e) => Err(e),
+    };
+    let _ = tokio::fs::remove_file(&path).await;
+    published.map(|r| r.map(|v| v.row_count))
 }

@@ -205,6 +205,34 @@ pub static CATALOGUE: &[Template] = &[
             sms: "Your CityOS password was changed at {time}. If this was not you, contact your administrator at once.",
         },
     },
+    Template {
+        key: "datahub_access_requested",
+        variables: &["dataset", "agency", "url"],
+        vi: TemplateText {
+            subject: "Yêu cầu khai thác dữ liệu {dataset} từ {agency}",
+            body: "Xin chào,\n\n{agency} đề nghị được khai thác bộ dữ liệu {dataset} do đơn vị bạn quản lý.\n\nDữ liệu được chia sẻ cho cơ quan nhà nước theo mặc định; chỉ được từ chối bằng văn bản, nêu rõ lý do và căn cứ pháp lý.\n\nXem và xử lý yêu cầu tại: {url}",
+            sms: "{agency} de nghi khai thac du lieu {dataset}. Xem va xu ly tai {url}",
+        },
+        en: TemplateText {
+            subject: "Request to use dataset {dataset} from {agency}",
+            body: "Hello,\n\n{agency} asks to use the dataset {dataset}, which your agency manages.\n\nData is shared with state agencies by default; a refusal must be written, with its reason and legal basis.\n\nReview the request at: {url}",
+            sms: "{agency} asks to use dataset {dataset}. Review it at {url}",
+        },
+    },
+    Template {
+        key: "datahub_access_decided",
+        variables: &["dataset", "status", "url"],
+        vi: TemplateText {
+            subject: "Yêu cầu khai thác dữ liệu {dataset}: {status}",
+            body: "Xin chào,\n\nYêu cầu khai thác bộ dữ liệu {dataset} của đơn vị bạn: {status}.\n\nXem điều kiện, thời hạn hoặc lý do tại: {url}",
+            sms: "Yeu cau khai thac du lieu {dataset}: {status}. Chi tiet: {url}",
+        },
+        en: TemplateText {
+            subject: "Your request to use dataset {dataset}: {status}",
+            body: "Hello,\n\nYour agency's request to use the dataset {dataset}: {status}.\n\nSee the conditions, period or reasons at: {url}",
+            sms: "Request to use dataset {dataset}: {status}. Details: {url}",
+        },
+    },
 ];
 
 /// What a web-push notification says under its title (the e-mail subject),
@@ -479,6 +507,8 @@ mod tests {
             ("url", "https://cityos.hochiminhcity.gov.vn/r/PA-2026-001234"),
             ("status", "Dang xu ly"),
             ("time", "08:15 27/11/2026"),
+            ("dataset", "co-so-y-te-2026"),
+            ("agency", "SO-TC"),
         ]);
         for t in CATALOGUE {
             for locale in [Locale::Vi, Locale::En] {

@@ -11,6 +11,8 @@ use sqlx::Any;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+pub mod table;
+
 /// A value bound into a compiled query.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -146,6 +148,16 @@ pub enum QueryError {
     /// A negative limit or offset.
     #[error("limit and offset must not be negative")]
     NegativePaging,
+    /// A name for a table, column or index made at run time that is not a
+    /// plain lower-case SQL identifier (see [`table::Ident`]).
+    #[error("`{0}` is not a valid identifier")]
+    BadIdentifier(String),
+    /// Rows for a run-time table that do not fit its columns (see [`table::insert_rows`]).
+    #[error("rows do not fit the table: {0}")]
+    BadRow(String),
+    /// A grouped query naming a group or aggregate that it does not have.
+    #[error("sort key {0} is not a group or aggregate of the query")]
+    BadSortKey(usize),
 }
 
 /// SQL text and the values to bind to its `$1…$n` placeholders, in order.
@@ -285,12 +297,12 @@ fn like_pattern(v: &Value, leading: bool) -> Value {
 pub fn select(schema: &Schema, q: &Select) -> Result<Compiled, QueryError> {
     let mut b = Builder { schema, sql: String::from("SELECT "), args: Vec::new() };
     if q.fields.is_empty() {
-        let all: Vec<String> = schema.columns.iter().map(|c| format!("{} AS \"{}\"", c.sql, c.name)).collect();
+        let all: Vec<String> = schema.columns.iter().map(|c| format!("{} AS {}", c.sql, quoted_alias(&c.name))).collect();
         b.sql.push_str(&all.join(", "));
     } else {
         let mut cols = Vec::new();
         for f in &q.fields {
-            cols.push(format!("{} AS \"{}\"", b.column(f)?, f));
+            cols.push(format!("{} AS {}", b.column(f)?, quoted_alias(f)));
         }
         b.sql.push_str(&cols.join(", "));
     }
@@ -318,6 +330,154 @@ pub fn select(schema: &Schema, q: &Select) -> Result<Compiled, QueryError> {
         b.sql.push_str(" OFFSET ");
         b.bind(Value::Int(o));
     }
+    Ok(Compiled { sql: b.sql, args: b.args })
+}
+
+/// A whitelisted name as a quoted output alias. Names may come from data
+/// (the headers of an uploaded file), so a `"` is doubled and NULs (which
+/// neither backend accepts in a name) are dropped: the alias stays one
+/// quoted identifier whatever the name holds.
+fn quoted_alias(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push('"');
+    for c in name.chars().filter(|c| *c != '\0') {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// An aggregate over the rows of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Aggregate {
+    /// `COUNT(*)`: rows.
+    Count,
+    /// Sum of a numeric column, as DOUBLE PRECISION (PostgreSQL would answer
+    /// NUMERIC for integers, which the store does not use).
+    Sum(String),
+    /// Mean of a numeric column, as DOUBLE PRECISION.
+    Avg(String),
+    /// Smallest value (of the column's own type).
+    Min(String),
+    /// Largest value (of the column's own type).
+    Max(String),
+}
+
+/// What a grouped query sorts by: one of its groups or aggregates, by position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupKey {
+    /// `group_by[i]`.
+    Group(usize),
+    /// `aggregates[i]`.
+    Aggregate(usize),
+}
+
+/// A grouped query over one [`Schema`]: one row per distinct combination of
+/// the `group_by` columns (one row in all when there are none), with the
+/// aggregates of its rows. Output columns are `g0…` for the groups and `a0…`
+/// for the aggregates, so no name from the whitelist becomes an alias.
+/// With no aggregates, the rows are the distinct values of the groups.
+#[derive(Debug, Clone, Default)]
+pub struct GroupSelect {
+    /// Columns to group by.
+    pub group_by: Vec<String>,
+    /// Aggregates to compute per group.
+    pub aggregates: Vec<Aggregate>,
+    /// Row filter (applied before grouping).
+    pub filter: Option<Filter>,
+    /// Sort keys.
+    pub sort: Vec<(GroupKey, Dir)>,
+    /// Group limit.
+    pub limit: Option<i64>,
+    /// Groups to skip.
+    pub offset: Option<i64>,
+}
+
+/// Compiles a grouped query (see [`GroupSelect`]).
+///
+/// # Errors
+/// A column outside the whitelist, a sort key past the groups or aggregates,
+/// or negative paging.
+pub fn group(schema: &Schema, q: &GroupSelect) -> Result<Compiled, QueryError> {
+    let mut b = Builder { schema, sql: String::from("SELECT "), args: Vec::new() };
+    let mut outputs = Vec::new();
+    let mut groups = Vec::new();
+    for (i, g) in q.group_by.iter().enumerate() {
+        let col = b.column(g)?.to_string();
+        outputs.push(format!("{col} AS g{i}"));
+        groups.push(col);
+    }
+    for (i, a) in q.aggregates.iter().enumerate() {
+        let expr = match a {
+            Aggregate::Count => "COUNT(*)".to_string(),
+            Aggregate::Sum(c) => format!("CAST(SUM({}) AS DOUBLE PRECISION)", b.column(c)?),
+            Aggregate::Avg(c) => format!("CAST(AVG({}) AS DOUBLE PRECISION)", b.column(c)?),
+            Aggregate::Min(c) => format!("MIN({})", b.column(c)?),
+            Aggregate::Max(c) => format!("MAX({})", b.column(c)?),
+        };
+        outputs.push(format!("{expr} AS a{i}"));
+    }
+    if outputs.is_empty() {
+        outputs.push("COUNT(*) AS a0".into());
+    }
+    b.sql.push_str(&outputs.join(", "));
+    let _ = write!(b.sql, " FROM {}", schema.table);
+    if let Some(f) = &q.filter {
+        b.sql.push_str(" WHERE ");
+        b.filter(f)?;
+    }
+    if !groups.is_empty() {
+        let _ = write!(b.sql, " GROUP BY {}", groups.join(", "));
+    }
+    if !q.sort.is_empty() {
+        let mut keys = Vec::new();
+        for (key, dir) in &q.sort {
+            let name = match *key {
+                GroupKey::Group(i) if i < q.group_by.len() => format!("g{i}"),
+                GroupKey::Aggregate(i) if i < q.aggregates.len() => format!("a{i}"),
+                GroupKey::Group(i) | GroupKey::Aggregate(i) => return Err(QueryError::BadSortKey(i)),
+            };
+            keys.push(format!("{name} {}", if *dir == Dir::Asc { "ASC" } else { "DESC" }));
+        }
+        let _ = write!(b.sql, " ORDER BY {}", keys.join(", "));
+    }
+    if q.limit.is_some_and(|l| l < 0) || q.offset.is_some_and(|o| o < 0) {
+        return Err(QueryError::NegativePaging);
+    }
+    if q.limit.is_some() || q.offset.is_some() {
+        b.sql.push_str(" LIMIT ");
+        b.bind(Value::Int(q.limit.unwrap_or(i64::MAX)));
+    }
+    if let Some(o) = q.offset {
+        b.sql.push_str(" OFFSET ");
+        b.bind(Value::Int(o));
+    }
+    Ok(Compiled { sql: b.sql, args: b.args })
+}
+
+/// Compiles `SELECT COUNT(*) AS n` of the groups a [`GroupSelect`] has
+/// (its sort and paging are ignored).
+///
+/// # Errors
+/// A column outside the whitelist.
+pub fn group_count(schema: &Schema, q: &GroupSelect) -> Result<Compiled, QueryError> {
+    if q.group_by.is_empty() {
+        return Ok(Compiled { sql: "SELECT 1 AS n".into(), args: Vec::new() });
+    }
+    let mut b = Builder { schema, sql: String::from("SELECT COUNT(*) AS n FROM (SELECT "), args: Vec::new() };
+    let mut groups = Vec::new();
+    for g in &q.group_by {
+        groups.push(b.column(g)?.to_string());
+    }
+    let _ = write!(b.sql, "{} FROM {}", groups.join(", "), schema.table);
+    if let Some(f) = &q.filter {
+        b.sql.push_str(" WHERE ");
+        b.filter(f)?;
+    }
+    let _ = write!(b.sql, " GROUP BY {}) grouped", groups.join(", "));
     Ok(Compiled { sql: b.sql, args: b.args })
 }
 
@@ -378,6 +538,37 @@ mod tests {
         assert_eq!(select(&schema(), &Select { limit: Some(-1), ..Select::default() }), Err(QueryError::NegativePaging));
     }
 
+    #[test]
+    fn names_from_data_stay_one_quoted_alias() {
+        let cols = vec![Column { name: Cow::Owned("a\" FROM x; --\0".into()), sql: Cow::Borrowed("c1") }];
+        let s = Schema { table: Cow::Borrowed("t"), columns: Cow::Owned(cols), fulltext: None };
+        let c = select(&s, &Select::default()).unwrap();
+        assert_eq!(c.sql, "SELECT c1 AS \"a\"\" FROM x; --\" FROM t");
+    }
+
+    #[test]
+    fn grouped_queries_use_generated_aliases_and_check_everything() {
+        let q = GroupSelect {
+            group_by: vec!["name".into()],
+            aggregates: vec![Aggregate::Count, Aggregate::Sum("n".into()), Aggregate::Avg("n".into())],
+            filter: Some(Filter::Cmp { column: "n".into(), op: Op::Gt, value: Value::Int(1) }),
+            sort: vec![(GroupKey::Aggregate(0), Dir::Desc), (GroupKey::Group(0), Dir::Asc)],
+            limit: Some(10),
+            offset: None,
+        };
+        let c = group(&schema(), &q).unwrap();
+        assert_eq!(
+            c.sql,
+            "SELECT name AS g0, COUNT(*) AS a0, CAST(SUM(n) AS DOUBLE PRECISION) AS a1, CAST(AVG(n) AS DOUBLE PRECISION) AS a2 FROM things WHERE n > $1 GROUP BY name ORDER BY a0 DESC, g0 ASC LIMIT $2"
+        );
+        let n = group_count(&schema(), &q).unwrap();
+        assert_eq!(n.sql, "SELECT COUNT(*) AS n FROM (SELECT name FROM things WHERE n > $1 GROUP BY name) grouped");
+        let bad = GroupSelect { sort: vec![(GroupKey::Aggregate(3), Dir::Asc)], ..q.clone() };
+        assert_eq!(group(&schema(), &bad).unwrap_err(), QueryError::BadSortKey(3));
+        let unknown = GroupSelect { aggregates: vec![Aggregate::Max("n; DROP TABLE things".into())], ..q };
+        assert!(matches!(group(&schema(), &unknown), Err(QueryError::UnknownColumn(_))));
+    }
+
     #[tokio::test]
     async fn injection_attempts_are_data_on_the_real_backend() {
         let t = TestDb::new().await;
@@ -417,6 +608,19 @@ mod tests {
         // The table survived every attempt.
         let still: i64 = sqlx::query("SELECT COUNT(*) AS n FROM things").fetch_one(t.db.reader()).await.unwrap().get("n");
         assert_eq!(still, 3);
+        // Grouped on the real backend: rows per name with n above 0, largest group first.
+        let g = GroupSelect {
+            group_by: vec!["name".into()],
+            aggregates: vec![Aggregate::Count, Aggregate::Min("n".into())],
+            filter: Some(Filter::Cmp { column: "n".into(), op: Op::Gt, value: Value::Int(0) }),
+            sort: vec![(GroupKey::Group(0), Dir::Asc)],
+            ..GroupSelect::default()
+        };
+        let rows = group(&schema(), &g).unwrap().query().fetch_all(t.db.reader()).await.unwrap();
+        let got: Vec<(String, i64, i64)> = rows.iter().map(|r| (r.get("g0"), r.get("a0"), r.get("a1"))).collect();
+        assert_eq!(got, vec![("50%_off".to_string(), 1, 10), ("x' OR '1'='1".to_string(), 1, 20)]);
+        let n: i64 = group_count(&schema(), &g).unwrap().query().fetch_one(t.db.reader()).await.unwrap().get("n");
+        assert_eq!(n, 2);
         t.cleanup().await;
     }
 }

@@ -18,7 +18,7 @@ interface ModuleCard {
 const MODULES: ModuleCard[] = [
   { path: '/map', label: 'nav.map', ready: true },
   { path: '/feedback', label: 'nav.feedback', ready: true },
-  { path: '/data', label: 'nav.data', ready: false },
+  { path: '/datahub', label: 'nav.data', ready: true },
   { path: '/ioc', label: 'nav.ioc', ready: false },
   { path: '/gis', label: 'nav.gis', ready: false },
   { path: '/forecast', label: 'nav.forecast', ready: false },

@@ -2,11 +2,10 @@ import { html, type TemplateResult } from 'lit';
 import { ConsoleElement } from '../components/base';
 import { t, type MessageKey } from '../i18n';
 
-export type ModuleId = 'feedback' | 'data' | 'ioc' | 'gis' | 'forecast';
+export type ModuleId = 'feedback' | 'ioc' | 'gis' | 'forecast';
 
 const TITLES: Record<ModuleId, MessageKey> = {
   feedback: 'nav.feedback',
-  data: 'nav.data',
   ioc: 'nav.ioc',
   gis: 'nav.gis',
   forecast: 'nav.forecast',
@@ -14,7 +13,6 @@ const TITLES: Record<ModuleId, MessageKey> = {
 
 const ABOUT: Record<ModuleId, MessageKey> = {
   feedback: 'module.feedback.about',
-  data: 'module.data.about',
   ioc: 'module.ioc.about',
   gis: 'module.gis.about',
   forecast: 'module.forecast.about',
