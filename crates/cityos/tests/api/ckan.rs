@@ -3,37 +3,18 @@
 //! with audit records, agency boundaries, visibility, search.
 
 use crate::harness::{assert_problem, TestApp};
-use cityos_api::{Role, Scope};
+use cityos_api::Role;
 use serde_json::{json, Value};
 use sqlx::Row as _;
 
 /// An API key of a new user holding `role` for `agency`.
 async fn key_for(t: &TestApp, username: &str, agency: &str, role: Role) -> String {
-    let u = t
-        .app
-        .identity
-        .create_user(
-            None,
-            &cityos_identity::NewUser {
-                username: username.into(),
-                display_name: username.into(),
-                password: "Str0ng-passw0rd!".into(),
-                agency_code: Some(agency.into()),
-            },
-        )
-        .await
-        .unwrap();
-    t.app.identity.grant(None, &u.id, role, &Scope::Agency(agency.into())).await.unwrap();
-    let r = t.post("/api/auth/login", None, &json!({"username": username, "password": "Str0ng-passw0rd!"})).await;
-    assert_eq!(r.status(), 200);
-    let token = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
-    api_key(t, &token).await
+    let token = t.agency_user(username, agency, role).await;
+    t.api_key(&token, "ckan client").await
 }
 
 async fn api_key(t: &TestApp, token: &str) -> String {
-    let r = t.post("/api/auth/api-keys", Some(token), &json!({"name": "ckan client"})).await;
-    assert_eq!(r.status(), 201);
-    r.json::<Value>().await.unwrap()["key"].as_str().unwrap().to_string()
+    t.api_key(token, "ckan client").await
 }
 
 /// The demo data officer (Sở Y tế)'s API key.

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::IntoResponse;
 use axum::routing::{any, get, post};
-use cityos_api::{Role, Scope};
+use cityos_api::Role;
 use cityos_core::Clock as _;
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
@@ -108,27 +108,8 @@ async fn upstream() -> Upstream {
 
 /// An API key of a new user holding `role` for `agency`.
 async fn key_for(t: &TestApp, username: &str, agency: &str, role: Role) -> String {
-    let u = t
-        .app
-        .identity
-        .create_user(
-            None,
-            &cityos_identity::NewUser {
-                username: username.into(),
-                display_name: username.into(),
-                password: "Str0ng-passw0rd!".into(),
-                agency_code: Some(agency.into()),
-            },
-        )
-        .await
-        .unwrap();
-    t.app.identity.grant(None, &u.id, role, &Scope::Agency(agency.into())).await.unwrap();
-    let r = t.post("/api/auth/login", None, &json!({"username": username, "password": "Str0ng-passw0rd!"})).await;
-    assert_eq!(r.status(), 200);
-    let token = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
-    let r = t.post("/api/auth/api-keys", Some(&token), &json!({"name": "gateway client"})).await;
-    assert_eq!(r.status(), 201);
-    r.json::<Value>().await.unwrap()["key"].as_str().unwrap().to_string()
+    let token = t.agency_user(username, agency, role).await;
+    t.api_key(&token, "gateway client").await
 }
 
 /// A signed-in citizen's token (code by SMS).

@@ -122,6 +122,39 @@ impl TestApp {
     pub async fn user_id(&self, username: &str) -> String {
         self.app.identity.user_id(username).await.expect("db").expect("user exists")
     }
+
+    /// The password of users made by [`TestApp::agency_user`].
+    pub const AGENCY_USER_PASSWORD: &'static str = "Str0ng-passw0rd!";
+
+    /// A bearer token of a new staff user holding `role` for `agency`.
+    pub async fn agency_user(&self, username: &str, agency: &str, role: cityos_api::Role) -> String {
+        let u = self
+            .app
+            .identity
+            .create_user(
+                None,
+                &cityos_identity::NewUser {
+                    username: username.into(),
+                    display_name: username.into(),
+                    password: Self::AGENCY_USER_PASSWORD.into(),
+                    agency_code: Some(agency.into()),
+                },
+            )
+            .await
+            .expect("create user");
+        self.app.identity.grant(None, &u.id, role, &cityos_api::Scope::Agency(agency.into())).await.expect("grant");
+        let r =
+            self.post("/api/auth/login", None, &serde_json::json!({"username": username, "password": Self::AGENCY_USER_PASSWORD})).await;
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.expect("json")["token"].as_str().expect("token").to_string()
+    }
+
+    /// A new API key acting as the holder of `token`.
+    pub async fn api_key(&self, token: &str, name: &str) -> String {
+        let r = self.post("/api/auth/api-keys", Some(token), &serde_json::json!({"name": name})).await;
+        assert_eq!(r.status(), 201);
+        r.json::<Value>().await.expect("json")["key"].as_str().expect("key").to_string()
+    }
 }
 
 fn needs_code(username: &str) -> bool {

@@ -6,7 +6,7 @@
 
 use crate::harness::{assert_problem, TestApp};
 use chrono::{Duration, NaiveDate};
-use cityos_api::{Role, Scope};
+use cityos_api::Role;
 use cityos_notify::testing::TestSmtpServer;
 use serde_json::{json, Value};
 use sqlx::Row as _;
@@ -22,26 +22,11 @@ YT-3,Trạm Y tế phường Sài Gòn,Phường Sài Gòn,7,0987654321,Lê Văn
 
 /// A bearer token of a new user holding `role` for `agency`.
 async fn token_for(t: &TestApp, username: &str, agency: &str, role: Role) -> String {
-    let u = t
-        .app
-        .identity
-        .create_user(
-            None,
-            &cityos_identity::NewUser {
-                username: username.into(),
-                display_name: username.into(),
-                password: "Str0ng-passw0rd!".into(),
-                agency_code: Some(agency.into()),
-            },
-        )
-        .await
-        .unwrap();
-    t.app.identity.grant(None, &u.id, role, &Scope::Agency(agency.into())).await.unwrap();
-    login(t, username).await
+    t.agency_user(username, agency, role).await
 }
 
 async fn login(t: &TestApp, username: &str) -> String {
-    let r = t.post("/api/auth/login", None, &json!({"username": username, "password": "Str0ng-passw0rd!"})).await;
+    let r = t.post("/api/auth/login", None, &json!({"username": username, "password": TestApp::AGENCY_USER_PASSWORD})).await;
     assert_eq!(r.status(), 200);
     r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
 }
