@@ -14,7 +14,7 @@ bin="$root/target/release/cityos"
 data=$(mktemp -d /tmp/cityos-bench-dh.XXXXXX)
 env=(CITYOS_LOG=warn CITYOS_SECURITY__PUBLIC_RATE_LIMIT_PER_MINUTE=100000000)
 if [ "$backend" = postgres ]; then
-  admin=$(scripts/test-postgres.sh); db="cityos_bench_dh"
+  admin=$(scripts/test-postgres.sh); db="cityos_bench_dh_ingest"
   psql "$admin" -qc "DROP DATABASE IF EXISTS $db" && psql "$admin" -qc "CREATE DATABASE $db"
   env+=(CITYOS_DATABASE__URL="${admin%/*}/$db")
 fi
@@ -81,7 +81,7 @@ wrk -t2 -c4 -d"${dur}s" -s "$root/scripts/wrk/p95.lua" "$url/api/datahub/resourc
 echo "=== $backend: bounding box around Phường Sài Gòn ==="
 wrk -t2 -c4 -d"${dur}s" -s "$root/scripts/wrk/p95.lua" "$url/api/datahub/resources/$rid/data?bbox=106.695,10.770,106.705,10.780&limit=100" | tail -1
 echo "=== $backend: full text, no diacritics (q=cong vien le loi) ==="
-wrk -t2 -c4 -d"${dur}s" -s "$root/scripts/wrk/p95.lua" "$url/api/datahub/resources/$rid/data?q=cong%20vien%20le%20loi&limit=20" | tail -1
+wrk -t2 -c4 -d"${dur}s" --timeout 20s -s "$root/scripts/wrk/p95.lua" "$url/api/datahub/resources/$rid/data?q=cong%20vien%20le%20loi&limit=20" | tail -1
 if curl -sf "$url/api/3/action/datastore_search?resource_id=$rid&limit=1" >/dev/null; then
   echo "=== $backend: CKAN datastore_search, filtered (one ward) ==="
   wrk -t2 -c4 -d"${dur}s" -s "$root/scripts/wrk/p95.lua" "$url/api/3/action/datastore_search?resource_id=$rid&filters=%7B%22M%C3%A3%20ph%C6%B0%E1%BB%9Dng%22%3A26740%7D&limit=100" | tail -1
