@@ -856,9 +856,10 @@ impl DataHub {
         if backend == Backend::Postgres {
             stmts.push(table::create_fulltext(backend, &r.table, &words).map_err(store)?);
         }
-        stmts.push(table::analyze(&r.table));
+        stmts.push(table::analyze(backend, &r.table));
         for s in stmts {
-            sqlx::query(&s).execute(self.db.writer()).await?;
+            // Plain statements, outside any transaction (PostgreSQL's VACUUM needs that).
+            sqlx::raw_sql(&s).execute(self.db.writer()).await?;
         }
         tracing::info!(table = %r.table, secs = started.elapsed().as_secs_f64(), "datastore: table indexed");
         Ok(loaded)
