@@ -465,10 +465,6 @@ fn may_audit(caller: &Caller, owner: &str) -> bool {
     caller.has_for(&[Role::Auditor], &target(owner))
 }
 
-fn is_state_staff(caller: &Caller) -> bool {
-    matches!(caller.principal, Principal::Staff { .. }) && !caller.grants.is_empty()
-}
-
 /// The purpose written to the audit record of a read under approval `id`.
 #[must_use]
 pub fn approval_purpose(id: &str, purpose: &str) -> String {
@@ -923,8 +919,8 @@ impl DataHub {
         let d = self.load_dataset(dataset).await?.ok_or_else(not_found)?;
         // A restricted dataset's name may come in an official letter: state
         // staff may ask for it without seeing it in the catalogue.
-        let visible =
-            can_read_metadata(caller, &d) || (d.state == "active" && d.sharing_level == SharingLevel::Restricted && is_state_staff(caller));
+        let visible = can_read_metadata(caller, &d)
+            || (d.state == "active" && d.sharing_level == SharingLevel::Restricted && crate::catalogue::is_state_staff(caller));
         if !visible || d.state != "active" {
             return Err(not_found());
         }

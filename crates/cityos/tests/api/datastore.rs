@@ -5,30 +5,13 @@
 //! owner's until approvals exist, and every non-public read is audited.
 
 use crate::harness::{assert_problem, TestApp};
-use cityos_api::{Role, Scope};
+use cityos_api::Role;
 use serde_json::{json, Value};
 use sqlx::Row as _;
 
 /// A bearer token of a new user holding `role` for `agency`.
 async fn token_for(t: &TestApp, username: &str, agency: &str, role: Role) -> String {
-    let u = t
-        .app
-        .identity
-        .create_user(
-            None,
-            &cityos_identity::NewUser {
-                username: username.into(),
-                display_name: username.into(),
-                password: "Str0ng-passw0rd!".into(),
-                agency_code: Some(agency.into()),
-            },
-        )
-        .await
-        .unwrap();
-    t.app.identity.grant(None, &u.id, role, &Scope::Agency(agency.into())).await.unwrap();
-    let r = t.post("/api/auth/login", None, &json!({"username": username, "password": "Str0ng-passw0rd!"})).await;
-    assert_eq!(r.status(), 200);
-    r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+    t.agency_user(username, agency, role).await
 }
 
 /// A dataset of Sở Y tế with one upload resource, made by its data officer; the resource's id.
