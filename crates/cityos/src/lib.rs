@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[&[ModuleMigration]] = &[
     cityos_notify::MIGRATIONS,
     cityos_feedback::MIGRATIONS,
     cityos_datahub::MIGRATIONS,
+    cityos_gis::MIGRATIONS,
 ];
 
 /// Opens the database and applies pending migrations.

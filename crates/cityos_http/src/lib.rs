@@ -61,6 +61,8 @@ pub struct App {
     pub feedback: cityos_feedback::Feedback,
     /// Data hub and open data.
     pub datahub: cityos_datahub::DataHub,
+    /// Infrastructure GIS.
+    pub gis: cityos_gis::Gis,
     /// Rate limiter for anonymous callers.
     pub(crate) limiter: Arc<ratelimit::Limiter>,
     /// Turns true when the server starts shutting down: long-lived streams
@@ -84,6 +86,7 @@ impl App {
                 .with_geocoder(geocoder);
         let datahub =
             cityos_datahub::DataHub::new(db.clone(), clock.clone(), identity.clone(), &config.storage.data_dir, &config.server.public_url);
+        let gis = cityos_gis::Gis::new(db.clone(), clock.clone(), identity.clone(), &config.server.public_url);
         Ok(Self {
             config: Arc::new(config),
             db,
@@ -94,6 +97,7 @@ impl App {
             calendar,
             feedback,
             datahub,
+            gis,
             limiter,
             stopping,
         })
@@ -155,6 +159,7 @@ pub fn api_routes(app: &App) -> OpenApiRouter {
         .merge(cityos_datahub::sharing::router(app.datahub.clone()))
         .merge(cityos_datahub::portal::router(app.datahub.clone()))
         .merge(cityos_datahub::gateway::router(cityos_datahub::gateway::Gateway::new(app.datahub.clone(), &app.seal_key)))
+        .merge(cityos_gis::routes::router(app.gis.clone()))
 }
 
 /// The whole HTTP application.
@@ -173,6 +178,7 @@ pub fn router(app: App) -> Router {
         .merge(api)
         .merge(cityos_feedback::open311::router(app.feedback.clone()))
         .merge(cityos_datahub::ckan::router(app.datahub.clone()))
+        .merge(cityos_gis::ogc::router(app.gis.clone()))
         .merge(cityos_datahub::gateway::proxy_router(cityos_datahub::gateway::Gateway::new(app.datahub.clone(), &app.seal_key)))
         .merge(cityos_feedback::webhooks::router(app.feedback.clone(), app.config.webhooks.clone()))
         .merge(cityos_feedback::calls::webhook_router(app.feedback.clone(), app.config.webhooks.clone()))

@@ -1,0 +1,1 @@
+//! CQL2 expressions compiled to the store's query compiler (placeholder).
