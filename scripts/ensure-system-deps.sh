@@ -2,7 +2,7 @@
 # Installs what CityOS's build and tests need from Debian's packages, if missing:
 # PostGIS for the running PostgreSQL major version, the PostgreSQL client tools,
 # Chromium and Noto fonts (Vietnamese) for browser tests, Dovecot (IMAP) and openssl
-# for the e-mail channel's tests. Safe to run repeatedly.
+# for the e-mail channel's tests, GDAL's ogrinfo for the OGC API tests. Safe to run repeatedly.
 set -euo pipefail
 need=()
 pg_major=""
@@ -17,6 +17,8 @@ dpkg -s fonts-noto-core >/dev/null 2>&1 || need+=(fonts-noto-core)
 # The e-mail channel's tests run a real IMAP server (Dovecot) and make TLS certificates with openssl.
 [ -x /usr/sbin/dovecot ] && command -v doveadm >/dev/null 2>&1 || need+=(dovecot-imapd)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# OGC API - Features is checked with GDAL's own client (ogrinfo's OAPIF driver).
+command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
