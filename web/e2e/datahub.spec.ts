@@ -242,3 +242,79 @@ test('another agency asks for shared data; the owner revokes the approval in wri
     await expect(card.getByRole('button', { name: 'Rút yêu cầu' })).toHaveCount(0);
   });
 });
+
+test('a data officer registers a gateway service, grants a ward, sees its call in the exchange log and revokes it', async ({ browser }) => {
+  const base = process.env.CITYOS_URL ?? 'http://127.0.0.1:8080';
+  const code = `tu-dien-e2e-${Date.now().toString(36)}`;
+  const owner = await (await browser.newContext()).newPage();
+  const ward = await (await browser.newContext()).newPage();
+
+  await test.step('the officer opens the gateway tab and registers a REST service, fixing what the form names', async () => {
+    await signIn(owner, 'data_officer');
+    await owner.goto('/#/datahub?tab=gateway');
+    await expect(owner.getByRole('tab', { name: 'Dịch vụ liên thông' })).toHaveAttribute('aria-selected', 'true');
+    await expect(owner.getByRole('heading', { name: 'Dịch vụ đã đăng ký' })).toBeVisible();
+    await owner.getByRole('button', { name: 'Đăng ký dịch vụ' }).click();
+    await expect(owner.getByLabel(/^Mã dịch vụ/)).toBeFocused();
+    await owner.getByLabel(/^Mã dịch vụ/).fill('Sai Mã');
+    await owner.getByRole('button', { name: 'Đăng ký', exact: true }).click();
+    await expect(owner.locator('#gateway-register .form-error')).toHaveText('Vui lòng sửa các trường được đánh dấu.');
+    await expect(owner.getByLabel(/^Mã dịch vụ/)).toBeFocused();
+    await expect(owner.locator('[data-error-for="code"]')).toBeVisible();
+    await expect(owner.locator('[data-error-for="base_url"]')).toBeVisible();
+    await owner.getByLabel(/^Mã dịch vụ/).fill(code);
+    await owner.getByLabel(/^Tên dịch vụ \(tiếng Việt\)/).fill('Từ điển dữ liệu Sở Y tế (e2e)');
+    // The upstream is CityOS's own public vocabulary: a real answer through the gateway.
+    await owner.getByLabel(/^Địa chỉ gốc của dịch vụ/).fill(`${base}/api/datahub`);
+    await expectAccessible(owner, 'gateway registration form');
+    await owner.getByRole('button', { name: 'Đăng ký', exact: true }).click();
+    await expect(owner.getByRole('heading', { name: 'Dịch vụ: Từ điển dữ liệu Sở Y tế (e2e)' })).toBeFocused();
+    await expect(owner.locator(`#gateway-services tr[data-code="${code}"]`)).toBeVisible();
+  });
+
+  await test.step('the officer grants Phường Sài Gòn the vocabulary path', async () => {
+    await owner.getByRole('button', { name: 'Cấp quyền' }).click();
+    await expect(owner.locator('[data-error-for="consumer_agency"]')).toHaveText('Cần chọn cơ quan được phép gọi.');
+    await expect(owner.locator('[data-error-for="purpose"]')).toHaveText('Cần nêu mục đích và căn cứ.');
+    await owner.getByLabel(/^Cơ quan sử dụng/).selectOption('UBND-P-SAIGON');
+    await owner.getByLabel(/^Mục đích và căn cứ/).fill('Tra cứu danh mục dùng chung (kiểm thử e2e)');
+    await owner.getByLabel(/^Phạm vi được gọi/).fill('GET /vocabulary');
+    await owner.getByRole('button', { name: 'Cấp quyền' }).click();
+    const grant = owner.locator('#gateway-grants tr[data-consumer="UBND-P-SAIGON"]');
+    await expect(grant.locator('[data-grant-state]')).toHaveText('Đang hiệu lực');
+  });
+
+  await test.step('the ward calls the service through the gateway; the officer sees the exchange logged', async () => {
+    await signIn(ward, 'staff');
+    const ok = await ward.request.get(`/gateway/${code}/vocabulary`);
+    expect(ok.status()).toBe(200);
+    const refused = await ward.request.get(`/gateway/${code}/datasets`);
+    expect(refused.status()).toBe(403);
+    await owner.getByRole('button', { name: 'Quyền và nhật ký của Từ điển dữ liệu Sở Y tế (e2e)' }).click();
+    const rows = owner.locator('#gateway-log tbody tr[data-exchange]');
+    await expect(rows).toHaveCount(2);
+    await expect(rows.nth(0)).toContainText('Từ chối: chưa được cấp quyền');
+    await expect(rows.nth(1)).toContainText('Thành công');
+    await expect(rows.nth(1)).toContainText('GET /vocabulary');
+    await expect(owner.getByText('Kiểm toán viên kiểm tra chuỗi băm và chữ ký của nhật ký.')).toBeVisible();
+    await expectAccessible(owner, 'gateway service, grants and exchange log');
+    await shot(owner, 'datahub-gateway');
+  });
+
+  await test.step('the officer revokes the grant, confirming first; the ward is refused from then on', async () => {
+    const grant = owner.locator('#gateway-grants tr[data-consumer="UBND-P-SAIGON"]');
+    await grant.getByRole('button', { name: /^Thu hồi quyền của/ }).click();
+    await grant.getByRole('button', { name: 'Xác nhận thu hồi' }).click();
+    await expect(grant.locator('[data-grant-state]')).toHaveText('Đã thu hồi');
+    await expect(owner.getByRole('heading', { name: 'Cơ quan được phép gọi' })).toBeFocused();
+    expect((await ward.request.get(`/gateway/${code}/vocabulary`)).status()).toBe(403);
+  });
+
+  await test.step('in English, the same tab reads in English', async () => {
+    await owner.evaluate(() => localStorage.setItem('cityos.locale', 'en'));
+    await owner.reload();
+    await expect(owner.getByRole('tab', { name: 'Gateway services' })).toHaveAttribute('aria-selected', 'true');
+    await expect(owner.getByRole('heading', { name: 'Registered services' })).toBeVisible();
+    await owner.evaluate(() => localStorage.removeItem('cityos.locale'));
+  });
+});

@@ -315,8 +315,10 @@ pub fn can_read_metadata(caller: &Caller, d: &Dataset) -> bool {
 
 /// The visibility rule of [`can_read_metadata`] as a filter over the
 /// `datasets` table (active datasets only), for searches. With
-/// `include_private` false only open datasets match, as in CKAN.
-fn visibility_filter(caller: &Caller, include_private: bool) -> Filter {
+/// `include_private` false only open datasets match, as in CKAN. `approved`
+/// are the restricted datasets the caller's agency reads under an active
+/// approval: they are listed as its own restricted datasets are.
+fn visibility_filter(caller: &Caller, include_private: bool, approved: &[String]) -> Filter {
     let level = |l: SharingLevel| Filter::Cmp { column: "sharing_level".into(), op: Op::Eq, value: Value::Text(l.as_str().into()) };
     let mut any = vec![level(SharingLevel::Open)];
     if include_private && is_state_staff(caller) {
@@ -332,6 +334,12 @@ fn visibility_filter(caller: &Caller, include_private: bool) -> Filter {
                 ]));
             }
             Some(_) => {}
+        }
+        if !approved.is_empty() {
+            any.push(Filter::And(vec![
+                level(SharingLevel::Restricted),
+                Filter::In { column: "id".into(), values: approved.iter().cloned().map(Value::Text).collect() },
+            ]));
         }
     }
     Filter::And(vec![Filter::Cmp { column: "state".into(), op: Op::Eq, value: Value::Text("active".into()) }, Filter::Or(any)])
@@ -1204,10 +1212,12 @@ impl DataHub {
         .await?
         .try_get("revision")?;
         Self::write_tags_and_extras(&mut tx, &old.id, &f).await?;
-        if let Some(rs) = resources {
-            self.sync_resources(&mut tx, &old.id, rs, now).await?;
-        }
+        let removed = match resources {
+            Some(rs) => self.sync_resources(&mut tx, &old.id, rs, now).await?,
+            None => Vec::new(),
+        };
         self.finish(tx, caller, "updated", &old.id, &f, revision).await?;
+        self.drop_retired_of(&removed).await;
         self.load_dataset(&old.id).await?.ok_or_else(|| ApiError::not_found("dataset").into())
     }
 
@@ -1232,7 +1242,19 @@ impl DataHub {
         .fetch_one(&mut *tx)
         .await?
         .try_get("revision")?;
-        self.finish(tx, caller, "deleted", &d.id, &DatasetFields::from(&d), revision).await
+        // Every resource's tables go with it (deleted resources' too, should
+        // an earlier drop have failed); the files and version records stay.
+        let resources: Vec<String> = sqlx::query("SELECT id FROM resources WHERE dataset_id = $1")
+            .bind(&d.id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?;
+        Self::retire_datastore(&mut tx, &resources).await?;
+        self.finish(tx, caller, "deleted", &d.id, &DatasetFields::from(&d), revision).await?;
+        self.drop_retired_of(&resources).await;
+        Ok(())
     }
 
     /// The dataset `id_or_name` if the caller may change it: 404 when they
@@ -1266,7 +1288,8 @@ impl DataHub {
     }
 
     /// Makes the dataset's active resources the listed ones, in order.
-    async fn sync_resources(&self, tx: &mut Tx, dataset_id: &str, list: &[ResourceFields], now: i64) -> Result<(), DataHubError> {
+    /// Returns the resources it deleted (their tables are retired in `tx`).
+    async fn sync_resources(&self, tx: &mut Tx, dataset_id: &str, list: &[ResourceFields], now: i64) -> Result<Vec<String>, DataHubError> {
         let existing: Vec<String> = sqlx::query("SELECT id FROM resources WHERE dataset_id = $1 AND state = 'active'")
             .bind(dataset_id)
             .fetch_all(&mut **tx)
@@ -1286,14 +1309,16 @@ impl DataHub {
                 }
             }
         }
-        for id in existing.iter().filter(|e| !kept.contains(*e)) {
+        let removed: Vec<String> = existing.iter().filter(|e| !kept.contains(*e)).cloned().collect();
+        for id in &removed {
             sqlx::query("UPDATE resources SET state = 'deleted', modified_at = $2 WHERE id = $1")
                 .bind(id)
                 .bind(now)
                 .execute(&mut **tx)
                 .await?;
         }
-        Ok(())
+        Self::retire_datastore(tx, &removed).await?;
+        Ok(removed)
     }
 
     async fn insert_resource_row(
@@ -1458,7 +1483,11 @@ impl DataHub {
         let now = to_millis(self.clock.now());
         let mut tx = self.db.begin().await?;
         sqlx::query("UPDATE resources SET state = 'deleted', modified_at = $2 WHERE id = $1").bind(id).bind(now).execute(&mut *tx).await?;
-        self.finish_resource(tx, caller, "deleted", id, &d, now).await
+        let ids = [id.to_string()];
+        Self::retire_datastore(&mut tx, &ids).await?;
+        self.finish_resource(tx, caller, "deleted", id, &d, now).await?;
+        self.drop_retired_of(&ids).await;
+        Ok(())
     }
 
     /// A resource change is a change of its dataset: the revision moves on,
@@ -1509,7 +1538,8 @@ impl DataHub {
     pub async fn search(&self, caller: &Caller, q: &SearchQuery) -> Result<SearchResult, DataHubError> {
         let schema = dataset_schema();
         let words = q.q.as_deref().map(cityos_text::query_tokens).unwrap_or_default();
-        let mut parts = vec![visibility_filter(caller, q.include_private)];
+        let approved = if q.include_private { self.approved_dataset_ids(caller).await? } else { Vec::new() };
+        let mut parts = vec![visibility_filter(caller, q.include_private, &approved)];
         for w in &words {
             parts.push(Filter::Cmp { column: "search".into(), op: Op::Contains, value: Value::Text(format!(" {w}")) });
         }

@@ -612,6 +612,9 @@ pub struct Prepared {
     pub grant: ReadGrant,
     pub(crate) outputs: Vec<Out>,
     pub(crate) select: Compiled,
+    /// The personal fields the read shows or selects, filters or sorts on
+    /// (those the reader may see; the rest are refused).
+    pub personal_fields: Vec<String>,
     /// Counts the matches; `None` when every row matches (the count is known).
     pub(crate) count: Option<Compiled>,
     /// The page size (`None`: every row).
@@ -671,14 +674,11 @@ impl Prepared {
         }
     }
 
-    /// Whether the read must be audited: non-public data, or personal fields shown.
+    /// Whether the read must be audited: non-public data, or personal
+    /// fields shown, filtered or sorted on.
     #[must_use]
     pub fn audited(&self) -> bool {
-        self.current.dataset.sharing_level != SharingLevel::Open
-            || self
-                .outputs
-                .iter()
-                .any(|o| matches!(o, Out::Field(i) if self.current.fields.get(*i).is_some_and(|f| f.personal && self.grant.may_see(f))))
+        self.current.dataset.sharing_level != SharingLevel::Open || !self.personal_fields.is_empty()
     }
 }
 
@@ -892,7 +892,17 @@ impl DataHub {
         // Counting every row of a big table is a full scan; the count of the version is known.
         let count =
             if filter == Filter::And(Vec::new()) { None } else { Some(query::count(&schema, Some(&filter)).map_err(|e| bad_query(&e))?) };
-        Ok(Prepared { caller: caller.clone(), current, grant, outputs, select, count, limit: q.limit, offset: q.offset })
+        let mut involved: Vec<&str> = outputs
+            .iter()
+            .filter_map(|o| match *o {
+                Out::Field(i) => current.fields.get(i).map(|f| f.name.as_str()),
+                _ => None,
+            })
+            .collect();
+        involved.extend(q.filters.iter().map(|f| f.field.as_str()));
+        involved.extend(q.sort.iter().map(|(n, _)| n.as_str()));
+        let personal_fields = personal_in(&current, &grant, involved);
+        Ok(Prepared { caller: caller.clone(), current, grant, outputs, select, personal_fields, count, limit: q.limit, offset: q.offset })
     }
 
     /// Rows of a resource, one page (JSON); audited when non-public data is read.
@@ -909,7 +919,30 @@ impl DataHub {
         }
         q.limit = Some(limit);
         let p = self.prepare_rows(caller, resource_id, &q, false).await?;
-        Ok(self.run_page(&p, true).await?.0)
+        match self.run_page(&p, true).await {
+            Ok((page, _)) => Ok(page),
+            Err(e) if is_store_error(&e) && self.replaced(&p.current).await => {
+                let p = self.prepare_rows(caller, resource_id, &q, false).await?;
+                Ok(self.run_page(&p, true).await?.0)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether `current`'s table is no longer the resource's current one: a
+    /// new version, a re-index or a delete retired (and may have dropped) it
+    /// between the read finding it and querying it. Such a read is retried
+    /// once against the table current now (or answers 404 when the resource
+    /// is gone), rather than failing with the database's "no such table".
+    async fn replaced(&self, current: &Current) -> bool {
+        let state = sqlx::query("SELECT state FROM datastore_tables WHERE table_name = $1")
+            .bind(current.table.as_str())
+            .fetch_optional(self.db.reader())
+            .await
+            .ok()
+            .flatten()
+            .and_then(|r| r.try_get::<String, _>("state").ok());
+        state.as_deref() != Some("current")
     }
 
     /// Runs a prepared page: the rows, the total when asked, and the audit record.
@@ -945,7 +978,7 @@ impl DataHub {
             &p.caller,
             &format!("resource:{}", p.current.resource_id),
             "success",
-            Some(p.grant.purpose.clone()),
+            Some(personal_purpose(&p.grant.purpose, &p.personal_fields)),
             Some(rows),
         )
         .await
@@ -958,6 +991,22 @@ impl DataHub {
     /// personal fields; as [`DataHub::authorize_data_read`]; database failure.
     pub async fn aggregate(&self, caller: &Caller, resource_id: &str, q: &DataQuery) -> Result<AggregatePage, DataHubError> {
         let current = self.current_table(resource_id).await?;
+        match self.aggregate_on(caller, resource_id, current.clone(), q).await {
+            Err(e) if is_store_error(&e) && self.replaced(&current).await => {
+                let current = self.current_table(resource_id).await?;
+                self.aggregate_on(caller, resource_id, current, q).await
+            }
+            other => other,
+        }
+    }
+
+    async fn aggregate_on(
+        &self,
+        caller: &Caller,
+        resource_id: &str,
+        current: Current,
+        q: &DataQuery,
+    ) -> Result<AggregatePage, DataHubError> {
         let grant = self.authorize_data_read(caller, &current.dataset).await?;
         let limit = q.limit.unwrap_or(MAX_LIMIT);
         if !(0..=MAX_LIMIT).contains(&limit) || q.offset < 0 {
@@ -1056,9 +1105,19 @@ impl DataHub {
             }
             groups.push(Record(rec));
         }
-        if current.dataset.sharing_level != SharingLevel::Open {
+        // Grouping, aggregating or filtering over a personal field reads it,
+        // even when no value of it is returned: audited as such.
+        let involved = q
+            .group_by
+            .iter()
+            .map(String::as_str)
+            .chain(q.aggregates.iter().filter_map(|a| a.field.as_deref()))
+            .chain(q.filters.iter().map(|f| f.field.as_str()));
+        let personal_fields = personal_in(&current, &grant, involved);
+        if current.dataset.sharing_level != SharingLevel::Open || !personal_fields.is_empty() {
             let n = i64::try_from(groups.len()).unwrap_or(i64::MAX);
-            self.audit_data_access(caller, &format!("resource:{resource_id}"), "success", Some(grant.purpose.clone()), Some(n)).await?;
+            let purpose = personal_purpose(&grant.purpose, &personal_fields);
+            self.audit_data_access(caller, &format!("resource:{resource_id}"), "success", Some(purpose), Some(n)).await?;
         }
         Ok(AggregatePage {
             resource_id: resource_id.to_string(),
@@ -1070,6 +1129,43 @@ impl DataHub {
             limit,
             offset: q.offset,
         })
+    }
+}
+
+/// Whether a read failed in the database (rather than being refused).
+fn is_store_error(e: &DataHubError) -> bool {
+    matches!(e, DataHubError::Store(_))
+}
+
+/// The personal fields among `names` that `grant` shows, each once, in the
+/// resource's field order.
+fn personal_in<'a>(current: &Current, grant: &ReadGrant, names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let names: BTreeSet<&str> = names.into_iter().collect();
+    current.fields.iter().filter(|f| f.personal && grant.may_see(f) && names.contains(f.name.as_str())).map(|f| f.name.clone()).collect()
+}
+
+/// What separates a read's purpose from the personal fields it touched in
+/// its audit record.
+pub const PERSONAL_FIELDS_MARK: &str = " | personal fields: ";
+
+/// The audit purpose of a read: the grant's purpose, and the personal
+/// fields it showed, selected, filtered, sorted, grouped or aggregated on.
+#[must_use]
+pub fn personal_purpose(purpose: &str, fields: &[String]) -> String {
+    if fields.is_empty() {
+        purpose.to_string()
+    } else {
+        format!("{purpose}{PERSONAL_FIELDS_MARK}{}", fields.join(", "))
+    }
+}
+
+/// Splits an audit purpose written by [`personal_purpose`] into the
+/// grant's purpose and the personal fields read.
+#[must_use]
+pub fn split_personal_purpose(purpose: &str) -> (&str, Vec<&str>) {
+    match purpose.split_once(PERSONAL_FIELDS_MARK) {
+        Some((p, fields)) => (p, fields.split(", ").collect()),
+        None => (purpose, Vec::new()),
     }
 }
 

@@ -191,6 +191,14 @@ pub struct FieldStats {
     emails: u64,
     id_numbers: u64,
     max_len: usize,
+    /// Values written as unsigned digits only (`26506`, `0901…`, a JSON 42).
+    digit_values: u64,
+    /// Values that are anything else (`-3`, `2.5`, `abc`).
+    other_values: u64,
+    /// The digit count of the digit values, while they all have the same.
+    width: Option<usize>,
+    /// Whether digit values of different widths were seen.
+    mixed_width: bool,
 }
 
 impl FieldStats {
@@ -207,6 +215,7 @@ impl FieldStats {
                     return;
                 }
                 self.max_len = self.max_len.max(s.len());
+                self.shape(s.trim());
                 if self.sampled < PERSONAL_SAMPLE {
                     self.sampled += 1;
                     let t = s.trim();
@@ -225,14 +234,40 @@ impl FieldStats {
                     string_type(s)
                 }
             }
-            Cell::Int(_) => FieldType::Integer,
-            Cell::Float(_) => FieldType::Number,
-            Cell::Bool(_) => FieldType::Boolean,
+            Cell::Int(i) => {
+                self.shape(&i.to_string());
+                FieldType::Integer
+            }
+            Cell::Float(f) => {
+                self.shape(&float_text(*f));
+                FieldType::Number
+            }
+            Cell::Bool(_) => {
+                self.other_values += 1;
+                FieldType::Boolean
+            }
             Cell::Json(_) => FieldType::Json,
             Cell::Geometry(..) => FieldType::Geometry,
         };
         self.values += 1;
         self.ty = Some(self.ty.map_or(ty, |t| t.widen(ty)));
+    }
+
+    /// Notes whether a value is written as digits only, and their width.
+    fn shape(&mut self, t: &str) {
+        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+            self.other_values += 1;
+            return;
+        }
+        self.digit_values += 1;
+        match self.width {
+            None if !self.mixed_width => self.width = Some(t.len()),
+            Some(w) if w != t.len() => {
+                self.width = None;
+                self.mixed_width = true;
+            }
+            _ => {}
+        }
     }
 
     /// Counts `n` rows read before the field first appeared (JSON records
@@ -251,6 +286,30 @@ impl FieldStats {
     #[must_use]
     pub fn field_type(&self) -> FieldType {
         self.ty.unwrap_or(FieldType::Text)
+    }
+
+    /// The type of the field called `name`: as [`FieldStats::field_type`],
+    /// except that a column of codes stays text even when its values read
+    /// as numbers, so GSO ward codes (`26506`), postcodes and phone numbers
+    /// are never summed or shown as `26.506`. A column is codes when every
+    /// value is unsigned digits and either its name says so (`mã …`,
+    /// `… code`, `id`, phone, postcode: [`code_by_name`]) or every value has
+    /// the same number of digits, at least [`CODE_MIN_WIDTH`], over at least
+    /// [`CODE_MIN_VALUES`] values, and its name does not say it is a
+    /// quantity. Values with a leading zero are text already.
+    #[must_use]
+    pub fn field_type_named(&self, name: &str) -> FieldType {
+        let ty = self.field_type();
+        if !ty.is_numeric() || self.digit_values == 0 || self.other_values > 0 {
+            return ty;
+        }
+        let fixed_width =
+            self.width.is_some_and(|w| w >= CODE_MIN_WIDTH) && self.digit_values >= CODE_MIN_VALUES && !quantity_by_name(name);
+        if code_by_name(name) || fixed_width {
+            FieldType::Text
+        } else {
+            ty
+        }
     }
 
     /// Whether some rows had no value.
@@ -278,6 +337,85 @@ impl FieldStats {
             None
         }
     }
+}
+
+/// The fewest digits of a fixed-width column taken for codes: GSO ward
+/// codes have 5, postcodes 6; years (4) stay numbers.
+pub const CODE_MIN_WIDTH: usize = 5;
+
+/// The fewest values of a fixed-width column taken for codes.
+pub const CODE_MIN_VALUES: u64 = 3;
+
+/// Field names that say the field holds codes or identifiers, not amounts:
+/// `mã …` (`Mã phường`, `ma_xa`), `… code`, `id`, `số hiệu`, phone numbers,
+/// postcodes, tax and identity numbers.
+#[must_use]
+pub fn code_by_name(name: &str) -> bool {
+    let tokens = cityos_text::tokens(name);
+    let folded = format!(" {} ", tokens.join(" "));
+    let has = |words: &[&str]| words.iter().any(|w| folded.contains(&format!(" {w} ")));
+    tokens.first().is_some_and(|t| t == "ma" || t == "mst")
+        || has(&[
+            "code",
+            "id",
+            "ma so",
+            "so hieu",
+            "postcode",
+            "postal code",
+            "zip",
+            "zipcode",
+            "buu chinh",
+            "phone",
+            "tel",
+            "mobile",
+            "dien thoai",
+            "sdt",
+            "so dien thoai",
+            "fax",
+            "cccd",
+            "cmnd",
+            "dinh danh",
+            "ma so thue",
+            "mst",
+        ])
+        || personal_by_name(name).is_some_and(|r| r == "phone" || r == "id_number")
+}
+
+/// Field names that say the field is an amount (so a fixed width does not
+/// make it codes): `số lượng`, `dân số`, `diện tích`, `tổng`, `giá`, …
+fn quantity_by_name(name: &str) -> bool {
+    let tokens = cityos_text::tokens(name);
+    // "Số …" counts something (số hộ, số ca, số giường); the "số …" that
+    // name identifiers (số hiệu, số điện thoại) are codes by name first.
+    if tokens.first().is_some_and(|t| t == "so") {
+        return true;
+    }
+    let folded = format!(" {} ", tokens.join(" "));
+    [
+        "so luong",
+        "dan so",
+        "dien tich",
+        "tong",
+        "gia",
+        "gia tri",
+        "kinh phi",
+        "doanh thu",
+        "chieu dai",
+        "khoi luong",
+        "luot",
+        "count",
+        "total",
+        "population",
+        "amount",
+        "area",
+        "price",
+        "value",
+        "length",
+        "sum",
+        "number of",
+    ]
+    .iter()
+    .any(|w| folded.contains(&format!(" {w} ")))
 }
 
 /// Field names that say the field is about a person.
@@ -587,6 +725,48 @@ mod tests {
         assert_eq!(infer(&["an@example.vn", "binh@example.com", ""]).personal_reason("x"), Some("email"));
         assert_eq!(infer(&["079123456789", "123456789"]).personal_reason("so"), Some("id_number"));
         assert_eq!(infer(&["Quận 1", "0901234567", "Quận 3"]).personal_reason("ghi chú"), None);
+    }
+
+    fn infer_named(name: &str, values: &[&str]) -> FieldType {
+        infer(values).field_type_named(name)
+    }
+
+    #[test]
+    fn codes_stay_text_and_amounts_stay_numbers() {
+        // By name: GSO ward codes, postcodes, phone numbers, ids.
+        assert_eq!(infer_named("Mã phường", &["26506", "26734", "27004"]), FieldType::Text);
+        assert_eq!(infer_named("ma_xa", &["26506", "9"]), FieldType::Text);
+        assert_eq!(infer_named("ward_code", &["26506"]), FieldType::Text);
+        assert_eq!(infer_named("id", &["1", "2", "3"]), FieldType::Text);
+        assert_eq!(infer_named("so_dien_thoai", &["2838554269"]), FieldType::Text);
+        assert_eq!(infer_named("phone", &["909123456"]), FieldType::Text);
+        assert_eq!(infer_named("postcode", &["700000", "710000"]), FieldType::Text);
+        assert_eq!(infer_named("Mã bưu chính", &["700000"]), FieldType::Text);
+        // Leading zeros anywhere in the column, whatever the name.
+        assert_eq!(infer_named("Phường", &["26506", "00001", "27004"]), FieldType::Text);
+        // Fixed width digits: codes, unless the name says amount.
+        assert_eq!(infer_named("Phường", &["26506", "26734", "27004"]), FieldType::Text);
+        assert_eq!(infer_named("Dân số", &["45123", "51234", "38765"]), FieldType::Integer);
+        // Real numbers stay numbers.
+        assert_eq!(infer_named("Số giường", &["1800", "1400", "0", "20"]), FieldType::Integer);
+        assert_eq!(infer_named("Năm", &["2023", "2024", "2025"]), FieldType::Integer);
+        assert_eq!(infer_named("Dân số", &["45123", "1234567", "987"]), FieldType::Integer);
+        assert_eq!(infer_named("Vĩ độ", &["10.7578", "10.7686", "10.7769"]), FieldType::Number);
+        assert_eq!(infer_named("Nhiệt độ", &["-1", "20", "35"]), FieldType::Integer);
+        assert_eq!(infer_named("Mã", &["1.5", "2"]), FieldType::Number);
+        assert_eq!(infer_named("Tổng", &["12345", "23456", "34567"]), FieldType::Integer);
+        assert_eq!(infer_named("Số hộ", &["12345", "23456", "34567"]), FieldType::Integer);
+        assert_eq!(infer_named("Số hiệu", &["12345", "23456", "34567"]), FieldType::Text);
+        assert_eq!(infer_named("Số", &["12", "34567", "10"]), FieldType::Integer);
+        // Fewer values than a fixed width needs: a number.
+        assert_eq!(infer_named("x", &["12345", "23456"]), FieldType::Integer);
+        // JSON numbers and XLSX cells named as codes are codes too, written without `.0`.
+        let mut s = FieldStats::default();
+        s.observe(&Cell::Float(26506.0));
+        s.observe(&Cell::Int(26734));
+        assert_eq!(s.field_type_named("Mã phường"), FieldType::Text);
+        assert_eq!(to_sql(&Cell::Float(26506.0), FieldType::Text), SqlCell::Text(Some("26506".into())));
+        assert_eq!(s.field_type_named("Số hộ"), FieldType::Number);
     }
 
     fn field(name: &str, ty: FieldType) -> FieldSchema {

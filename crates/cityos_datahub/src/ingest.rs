@@ -719,7 +719,7 @@ impl DataHub {
                 FieldSchema {
                     name: name.clone(),
                     column: format!("c{}", i + 1),
-                    ty: st.field_type(),
+                    ty: st.field_type_named(name),
                     nullable: st.nullable(),
                     personal,
                     personal_reason: reason.map(str::to_string),
@@ -982,7 +982,9 @@ impl DataHub {
         // A field marked personal during the load has words in this table's index: rebuild it.
         let stale = fields.iter().zip(&layout.fields).any(|(now, loaded)| now.personal != loaded.personal);
         if stale {
-            self.spawn_reindex(caller.clone(), r.resource_id.clone());
+            if let Err(e) = self.reindex(caller, &r.resource_id).await {
+                tracing::warn!(error = %ApiError::from(e), resource = %r.resource_id, "re-indexing a freshly loaded version failed");
+            }
         }
         Ok(())
     }
@@ -1043,19 +1045,6 @@ impl DataHub {
     }
 
     // ------------------------------------------------------------ re-index
-
-    /// Rebuilds the current table from its file in the background (after a
-    /// field was marked personal or not, so its words leave or join the
-    /// full-text index). Until it is done, readers who may not see a field
-    /// whose words are indexed cannot search.
-    fn spawn_reindex(&self, caller: Caller, resource_id: String) {
-        let hub = self.clone();
-        tokio::spawn(async move {
-            if let Err(e) = hub.reindex(&caller, &resource_id).await {
-                tracing::warn!(error = %ApiError::from(e), resource = %resource_id, "re-indexing a resource failed");
-            }
-        });
-    }
 
     /// Rebuilds the current version's table with the fields' current flags.
     ///
@@ -1240,7 +1229,7 @@ impl DataHub {
 
     /// Changes a field's personal flag or description (data officers of the
     /// owner agency), with its audit record and event. A changed flag
-    /// rebuilds the full-text index in the background.
+    /// rebuilds the table and its full-text index before the answer.
     ///
     /// # Errors
     /// 401/403/404; database failure.
@@ -1288,7 +1277,15 @@ impl DataHub {
         cityos_audit::append(&mut tx, self.db.backend(), &self.clock, &rec).await?;
         tx.commit().await?;
         if after.personal != before.personal {
-            self.spawn_reindex(caller.clone(), target.resource_id);
+            // Rebuilt before answering, so once the officer is told the field
+            // is personal its words are out of the index: no reader ever
+            // races a background job. Should the rebuild fail (a new version
+            // is loading), the flag stands and full-text search stays refused
+            // to readers who may not see the field until a table is built
+            // with it (`search_unavailable`).
+            if let Err(e) = self.reindex(caller, &target.resource_id).await {
+                tracing::warn!(error = %ApiError::from(e), resource = %target.resource_id, "re-indexing after a personal flag change failed");
+            }
         }
         Ok(after)
     }
@@ -1302,19 +1299,40 @@ impl DataHub {
         self.fields(resource_id).await
     }
 
-    /// Drops the datastore tables of a resource being deleted (its files
-    /// stay, as its versions' records do). For the catalogue's delete.
+    /// Drops every datastore table (every version's) of a resource being
+    /// deleted; its files stay, as its versions' records do.
     ///
     /// # Errors
     /// Database failure.
     pub async fn drop_datastore(&self, resource_id: &str) -> Result<(), DataHubError> {
-        sqlx::query("UPDATE datastore_tables SET state = 'retired' WHERE resource_id = $1 AND state IN ('current', 'loading')")
-            .bind(resource_id)
-            .execute(self.db.writer())
-            .await?;
-        sqlx::query("UPDATE resources SET datastore_table = NULL WHERE id = $1").bind(resource_id).execute(self.db.writer()).await?;
-        self.drop_retired(resource_id).await;
+        let ids = [resource_id.to_string()];
+        let mut tx = self.db.begin().await?;
+        Self::retire_datastore(&mut tx, &ids).await?;
+        tx.commit().await?;
+        self.drop_retired_of(&ids).await;
         Ok(())
+    }
+
+    /// Marks every table of `resource_ids` retired and detaches it from its
+    /// resource, in the transaction that deletes them: from its commit on,
+    /// no reader finds the tables; [`DataHub::drop_retired_of`] then drops them.
+    pub(crate) async fn retire_datastore(tx: &mut cityos_store::Tx, resource_ids: &[String]) -> Result<(), DataHubError> {
+        for id in resource_ids {
+            sqlx::query("UPDATE datastore_tables SET state = 'retired' WHERE resource_id = $1 AND state IN ('current', 'loading')")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("UPDATE resources SET datastore_table = NULL WHERE id = $1").bind(id).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Drops the retired tables of each resource (failures are logged; the
+    /// tables stay marked retired).
+    pub(crate) async fn drop_retired_of(&self, resource_ids: &[String]) {
+        for id in resource_ids {
+            self.drop_retired(id).await;
+        }
     }
 
     /// Whether a load or re-index of the resource is running.

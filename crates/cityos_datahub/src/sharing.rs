@@ -829,6 +829,33 @@ impl DataHub {
         Ok(found)
     }
 
+    /// The datasets `caller`'s agencies read under an approval in force now
+    /// (approved, started, not expired): catalogue searches list them.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn approved_dataset_ids(&self, caller: &Caller) -> Result<Vec<String>, DataHubError> {
+        let agencies = reading_agencies(caller);
+        if agencies.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = self.now_ms();
+        let rows = sqlx::query(
+            "SELECT DISTINCT dataset_id, requesting_agency FROM access_requests
+             WHERE status = 'approved' AND starts_at <= $1 AND expires_at > $1",
+        )
+        .bind(now)
+        .fetch_all(self.db.reader())
+        .await?;
+        let mut ids = BTreeSet::new();
+        for r in &rows {
+            if agencies.contains(&r.try_get::<String, _>("requesting_agency")?) {
+                ids.insert(r.try_get::<String, _>("dataset_id")?);
+            }
+        }
+        Ok(ids.into_iter().collect())
+    }
+
     /// Whether `caller`'s agency has asked for access to `dataset` (in any
     /// status): it then knows the dataset exists, and may see the metadata
     /// of a `restricted` one, the state of its request, and its refusal.
@@ -1505,7 +1532,14 @@ impl DataHub {
             Filter::In { column: "object".into(), values: objects },
             Filter::Or(vec![
                 Filter::IsNull("purpose".into()),
-                Filter::Not(Box::new(Filter::Cmp { column: "purpose".into(), op: Op::Eq, value: Value::Text(OWNER_PURPOSE.into()) })),
+                Filter::Not(Box::new(Filter::Or(vec![
+                    Filter::Cmp { column: "purpose".into(), op: Op::Eq, value: Value::Text(OWNER_PURPOSE.into()) },
+                    Filter::Cmp {
+                        column: "purpose".into(),
+                        op: Op::StartsWith,
+                        value: Value::Text(format!("{OWNER_PURPOSE}{}", crate::datastore::PERSONAL_FIELDS_MARK)),
+                    },
+                ]))),
             ]),
         ];
         if let Some(f) = q.from {
@@ -1533,6 +1567,8 @@ impl DataHub {
             let actor: String = row.try_get("actor")?;
             let object: String = row.try_get("object")?;
             let raw_purpose: Option<String> = row.try_get("purpose")?;
+            // The personal fields a read touched follow its purpose; the log shows the purpose.
+            let raw_purpose = raw_purpose.map(|p| crate::datastore::split_personal_purpose(&p).0.to_string());
             let (approval_id, purpose) = match raw_purpose.as_deref().and_then(parse_approval_purpose) {
                 Some((id, p)) => (Some(id.to_string()), Some(p.to_string())),
                 None => (None, raw_purpose.clone()),

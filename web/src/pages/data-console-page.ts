@@ -6,6 +6,7 @@ import { loadOrganizations, loadVocabulary } from '../datahub/api';
 import { managedAgencies } from '../datahub/model';
 import { DataNames, datasetTitle, levelLabel } from '../datahub/names';
 import '../datahub/sharing';
+import '../datahub/gateway';
 import type { AccessRequest, AccessRequestList, AccessStatus, Dataset, DatasetList, SharingLevel } from '../datahub/types';
 import '../datahub/datahub.css';
 import { getLocale, t, type MessageKey } from '../i18n';
@@ -14,13 +15,14 @@ import { listStatus, pager } from '../components/list-frame';
 import { href } from '../router';
 import { session } from '../session';
 
-type Tab = 'datasets' | 'incoming' | 'outgoing' | 'log';
-const TABS: Tab[] = ['datasets', 'incoming', 'outgoing', 'log'];
+type Tab = 'datasets' | 'incoming' | 'outgoing' | 'log' | 'gateway';
+const TABS: Tab[] = ['datasets', 'incoming', 'outgoing', 'log', 'gateway'];
 const TAB_LABELS: Record<Tab, MessageKey> = {
   datasets: 'datahub.tabDatasets',
   incoming: 'datahub.tabIncoming',
   outgoing: 'datahub.tabOutgoing',
   log: 'datahub.tabLog',
+  gateway: 'gateway.tab',
 };
 const PER_PAGE = 20;
 const REQUEST_STATUSES: Array<AccessStatus | ''> = ['requested', 'approved', 'refused', 'withdrawn', 'expired', 'revoked', ''];
@@ -51,8 +53,9 @@ function defaultAgency(): string {
  * agency's first), with a button to register one for data officers; requests
  * from other agencies to approve or refuse (data officers, agency
  * administrators, administrators, auditors); their own agency's requests to
- * others; and the access log of a chosen dataset (who read what, for which
- * purpose, how many rows).
+ * others; the access log of a chosen dataset (who read what, for which
+ * purpose, how many rows); and the interoperability gateway's services,
+ * grants and exchange log (`cityos-datahub-gateway`).
  */
 export class DataConsolePage extends ConsoleElement {
   static override properties = {
@@ -112,7 +115,8 @@ export class DataConsolePage extends ConsoleElement {
   }
 
   private tabs(): Tab[] {
-    return TABS.filter((tab) => (tab === 'incoming' || tab === 'log' ? this.decides : true));
+    // The gateway's services, grants and exchange log: the same officials who decide on sharing, and auditors.
+    return TABS.filter((tab) => (tab === 'incoming' || tab === 'log' || tab === 'gateway' ? this.decides : true));
   }
 
   private showTab(tab: Tab, user: boolean): void {
@@ -388,7 +392,9 @@ export class DataConsolePage extends ConsoleElement {
           ? this.renderDatasets()
           : this.tab === 'log'
             ? this.renderLog()
-            : this.renderRequests()}
+            : this.tab === 'gateway'
+              ? html`<cityos-datahub-gateway></cityos-datahub-gateway>`
+              : this.renderRequests()}
       </div>
     </div>`;
   }

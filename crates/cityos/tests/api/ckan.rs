@@ -634,8 +634,26 @@ async fn resource_upload_goes_through_the_ingest_and_datastore_search_reads_it()
     assert_eq!(count("res_format:csv").await, 1);
     ok(call(&t, "resource_patch", Some(&key), &json!({"id": id, "format": "xlsx"})).await);
     assert_eq!((count("res_format:CSV").await, count("res_format:XLSX").await), (0, 1));
+    let tables: Vec<String> = sqlx::query("SELECT table_name FROM datastore_tables WHERE resource_id = $1")
+        .bind(&id)
+        .fetch_all(t.db().reader())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get("table_name"))
+        .collect();
+    assert!(!tables.is_empty());
     ok(call(&t, "resource_delete", Some(&key), &json!({"id": id})).await);
     assert_eq!(count("res_format:XLSX").await, 0);
+    // Its rows went with it: the tables are dropped, and a search of it is CKAN's 404.
+    for table in &tables {
+        assert!(
+            sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}")).fetch_one(t.db().reader()).await.is_err(),
+            "{table} is still there"
+        );
+    }
+    err(call(&t, "datastore_search", None, &json!({"resource_id": id})).await, 404, "Not Found Error");
+    err(get(&t, &format!("datastore_search?resource_id={id}"), None).await, 404, "Not Found Error");
     t.cleanup().await;
 }
 

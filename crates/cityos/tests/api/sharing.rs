@@ -477,3 +477,63 @@ async fn each_sharing_route_admits_exactly_its_roles() {
     }
     t.cleanup().await;
 }
+
+/// Names of the datasets a catalogue search (console list) shows to `token`.
+async fn listed(t: &TestApp, token: &str) -> Vec<String> {
+    let list = ok_json(t.get("/api/datahub/datasets?per_page=100", Some(token)).await).await;
+    list["items"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap().to_string()).collect()
+}
+
+/// Names of the datasets CKAN's `package_search` (private included) shows to `key`.
+async fn package_search(t: &TestApp, key: &str) -> Vec<String> {
+    let r = t
+        .http
+        .post(format!("{}/api/3/action/package_search", t.url))
+        .header("Authorization", key)
+        .json(&json!({"include_private": true, "rows": 100, "facet.field": ["organization"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    body["result"]["results"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn an_approved_restricted_dataset_is_listed_in_the_readers_catalogue_search() {
+    let t = TestApp::spawn().await;
+    let officer = t.login("data_officer").await;
+    dataset(&t, &officer, "benh-an-han-che", "restricted").await;
+    let tc = token_for(&t, "officer_tc", "SO-TC", Role::DataOfficer).await;
+    let tc_key = api_key(&t, &tc).await;
+    let gd = token_for(&t, "officer_gddt", "SO-GDDT", Role::DataOfficer).await;
+    let gd_key = api_key(&t, &gd).await;
+    let name = "benh-an-han-che".to_string();
+    // Before any approval, no other agency finds it.
+    assert!(!listed(&t, &tc).await.contains(&name));
+    assert!(!package_search(&t, &tc_key).await.contains(&name));
+
+    // Asked for but not yet approved: known by direct link only.
+    let until = (today(&t) + Duration::days(5)).to_string();
+    let body = json!({"purpose": "Đối soát bảo hiểm", "period_to": until});
+    let id = ok_json(request(&t, Some(&tc), "benh-an-han-che", &body).await).await["id"].as_str().unwrap().to_string();
+    ok_json(t.get("/api/datahub/datasets/benh-an-han-che", Some(&tc)).await).await;
+    assert!(!listed(&t, &tc).await.contains(&name));
+
+    // Approved: the reading agency finds it in its catalogue search, console and CKAN alike.
+    ok_json(decide(&t, Some(&officer), &id, "approve", &json!({})).await).await;
+    assert!(listed(&t, &tc).await.contains(&name));
+    assert!(package_search(&t, &tc_key).await.contains(&name));
+    let list = ok_json(t.get("/api/datahub/datasets?q=benh%20an&per_page=100", Some(&tc)).await).await;
+    assert_eq!(list["total"], 1, "{list}");
+    // Others still do not; nor does anyone in the open catalogue.
+    assert!(!listed(&t, &gd).await.contains(&name));
+    assert!(!package_search(&t, &gd_key).await.contains(&name));
+    assert!(!ok_json(t.get("/api/datahub/datasets?per_page=100", None).await).await.to_string().contains("benh-an-han-che"));
+
+    // Once the approval ends, it leaves the reader's search again.
+    t.clock.advance(Duration::days(7));
+    let tc = login(&t, "officer_tc").await;
+    assert!(!listed(&t, &tc).await.contains(&name));
+    t.cleanup().await;
+}
