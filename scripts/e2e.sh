@@ -13,7 +13,8 @@ export CITYOS_E2E_CALLS_SECRET=$(python3 -c 'import secrets; print(secrets.token
 CITYOS_NOTIFY__SMTP__HOST=127.0.0.1 CITYOS_NOTIFY__SMTP__PORT="$smtp_port" CITYOS_WEBHOOKS__CALLS_SECRET="$CITYOS_E2E_CALLS_SECRET" CITYOS_SERVER__WEB_DIR="$root/web/dist" "$root/target/debug/cityos" demo --data-dir "$data" --listen "127.0.0.1:$port" > "$data/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+# The first start seeds the demo city (with 150,000+ generated network features): allow minutes.
+for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
 curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$data/server.log"; exit 1; }
 echo "=== OpenAPI document: independent validation ==="
 "$root/scripts/validate-openapi.sh" "http://127.0.0.1:$port"
@@ -29,6 +30,8 @@ token=$(curl -sf -H 'content-type: application/json' -d '{"username":"data_offic
 key=$(curl -sf -H "authorization: Bearer $token" -H 'content-type: application/json' -d '{"name":"ckanapi check"}' \
   "http://127.0.0.1:$port/api/auth/api-keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 "$root/scripts/ckanapi-check.sh" "http://127.0.0.1:$port" "$key" so-yt
+echo "=== OGC API – Features: GDAL ogrinfo, OWSLib, OpenAPI 3.0 ===" && "$root/scripts/ogc-clients-check.sh" "http://127.0.0.1:$port"
+echo "=== GIS formats: GDAL reads our exports, we import GDAL's ===" && "$root/scripts/gis-formats-check.sh" "http://127.0.0.1:$port"
 mkdir -p "$root/target/screenshots"
 # The admin test signs in with TOTP: the demo banner prints the secret.
 export CITYOS_E2E_ADMIN_TOTP_SECRET=$(awk '$1=="admin"{print $NF}' "$data/server.log")

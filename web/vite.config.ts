@@ -6,6 +6,7 @@ const apiTarget = process.env.CITYOS_URL ?? 'http://127.0.0.1:8080';
 const proxy = {
   '/api': { target: apiTarget, changeOrigin: false },
   '/vendor': { target: apiTarget, changeOrigin: false },
+  '/ogc': { target: apiTarget, changeOrigin: false },
 };
 
 export default defineConfig({

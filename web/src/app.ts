@@ -353,8 +353,14 @@ export class CityosApp extends ConsoleElement {
         return html`<cityos-data-console-dataset-page .name=${''}></cityos-data-console-dataset-page>`;
       case 'datahub-dataset':
         return html`<cityos-data-console-dataset-page .name=${this.route.param ?? ''}></cityos-data-console-dataset-page>`;
-      case 'ioc':
       case 'gis':
+        // The infrastructure map loads MapLibre: only when it is opened.
+        void import('./gis/gis-page');
+        return html`<cityos-gis-page .query=${this.route.params.toString()}></cityos-gis-page>`;
+      case 'gis-import':
+        void import('./gis/import-page');
+        return html`<cityos-gis-import-page></cityos-gis-import-page>`;
+      case 'ioc':
       case 'forecast':
         return html`<cityos-module-page .module=${id}></cityos-module-page>`;
       case 'admin-users':

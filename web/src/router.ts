@@ -23,6 +23,7 @@ export type RouteId =
   | 'datahub-dataset'
   | 'ioc'
   | 'gis'
+  | 'gis-import'
   | 'forecast'
   | 'admin-users'
   | 'admin-agencies'
@@ -62,6 +63,7 @@ export const ROUTES: RouteDef[] = [
   { id: 'datahub-dataset', path: '/datahub/datasets', param: 'required', label: 'datahub.datasetTitle', roles: [], hidden: true, section: 'datahub' },
   { id: 'ioc', path: '/ioc', label: 'nav.ioc', roles: [] },
   { id: 'gis', path: '/gis', label: 'nav.gis', roles: [] },
+  { id: 'gis-import', path: '/gis/import', label: 'gisImport.title', roles: [], hidden: true, section: 'gis' },
   { id: 'forecast', path: '/forecast', label: 'nav.forecast', roles: [] },
   { id: 'admin-users', path: '/admin/users', label: 'nav.adminUsers', roles: ['admin', 'agency_admin'] },
   { id: 'admin-agencies', path: '/admin/agencies', label: 'nav.adminAgencies', roles: ['admin', 'agency_admin'] },

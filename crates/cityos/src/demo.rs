@@ -39,6 +39,16 @@ const AGENCIES: &[AgencySeed] = &[
     ("EVNHCMC", "Tổng công ty Điện lực TP.HCM", "Ho Chi Minh City Power Corporation", "utility", Some("UBND-TP"), Some("79")),
     ("SAWACO", "Tổng Công ty Cấp nước Sài Gòn", "Saigon Water Corporation", "utility", Some("UBND-TP"), Some("79")),
     (
+        "UDC",
+        "Công ty TNHH MTV Thoát nước và Phát triển đô thị TP.HCM",
+        "Ho Chi Minh City Urban Drainage Company",
+        "utility",
+        Some("UBND-TP"),
+        Some("79"),
+    ),
+    ("VNPT-HCM", "VNPT TP. Hồ Chí Minh", "VNPT Ho Chi Minh City", "utility", Some("UBND-TP"), Some("79")),
+    ("BUUDIEN-HCM", "Bưu điện TP. Hồ Chí Minh", "Ho Chi Minh City Post", "utility", Some("UBND-TP"), Some("79")),
+    (
         "UBND-P-SAIGON",
         "Ủy ban nhân dân phường Sài Gòn",
         "Sai Gon Ward People's Committee",

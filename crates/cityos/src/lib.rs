@@ -4,6 +4,7 @@
 
 pub mod backup;
 pub mod bench;
+pub mod bench_ogc;
 pub mod demo;
 
 use anyhow::{Context, Result};

@@ -237,6 +237,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 cityos_datahub::DataHub::new(db.clone(), clock.clone(), identity.clone(), &cfg.storage.data_dir, &cfg.server.public_url);
             cityos_datahub::seed::seed_catalogue(&hub).await.map_err(|e| anyhow::anyhow!("{}", cityos_api::ApiError::from(e)))?;
             cityos_datahub::demo_data::seed_demo_data(&hub).await.map_err(|e| anyhow::anyhow!("{}", cityos_api::ApiError::from(e)))?;
+            cityos_gis::demo::seed_demo(&cityos_gis::Gis::new(db.clone(), clock.clone(), identity.clone(), &cfg.server.public_url))
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", cityos_api::ApiError::from(e)))?;
             serve(cfg, db, clock, |url| demo::print_banner(url, &logins)).await?;
         }
         Command::Audit { command: AuditCommand::Verify } => {

@@ -5,3 +5,5 @@
 
 pub mod crs;
 pub mod formats;
+pub mod wkb;
+pub mod wkt;

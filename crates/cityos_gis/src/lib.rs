@@ -18,6 +18,8 @@ pub mod ogc;
 pub mod routes;
 pub mod store;
 
+/// The CQL2 parser and evaluator, for callers building [`store::ItemQuery`] filters.
+pub use cityos_cql2 as cql2;
 pub use migrations::MIGRATIONS;
 
 use cityos_api::ApiError;

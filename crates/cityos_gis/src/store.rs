@@ -4,9 +4,19 @@
 //! rules (owner agency, validation, connectivity, history, audit) hold for
 //! every writer.
 //!
-//! (Signatures fixed; bodies are being written.)
+//! Reading is public (the open infrastructure map holds only non-sensitive
+//! attributes); writing needs the role `staff` or `data_officer` (or `admin`)
+//! with a scope covering the feature's owner agency.
 
-use crate::model::{Feature, FeatureInput};
+mod connect;
+mod search;
+mod validate;
+mod write;
+
+pub use connect::TOLERANCE_M;
+pub use validate::READ_ONLY;
+
+use crate::model::{CollectionDef, Feature, FeatureInput};
 use crate::{Gis, GisError};
 use cityos_api::{ApiError, Caller};
 use serde::Serialize;
@@ -80,8 +90,206 @@ pub struct Connection {
     pub end: String,
 }
 
-fn not_yet() -> GisError {
-    GisError::Api(ApiError::unavailable(&"the GIS store is being built"))
+/// The columns every feature read selects, in one place for both backends.
+macro_rules! feature_fields {
+    () => {
+        "rid, id, collection, kind, name, owner_agency, status, condition, material, diameter_mm, voltage_kv, depth_m, \
+         install_date, valid_from, valid_to, extra, geometry AS geojson, version"
+    };
+}
+pub(crate) use feature_fields;
+
+/// The names of the columns in [`feature_fields`], for the query compiler.
+const FEATURE_FIELD_NAMES: &[&str] = &[
+    "rid",
+    "id",
+    "collection",
+    "kind",
+    "name",
+    "owner_agency",
+    "status",
+    "condition",
+    "material",
+    "diameter_mm",
+    "voltage_kv",
+    "depth_m",
+    "install_date",
+    "valid_from",
+    "valid_to",
+    "extra",
+    "geojson",
+    "version",
+];
+
+/// Parses a stored GeoJSON geometry.
+pub(crate) fn parse_geometry(text: &str) -> Result<geojson::Geometry, GisError> {
+    serde_json::from_str(text).map_err(|e| GisError::Api(ApiError::internal(&format!("stored geometry does not parse: {e}"))))
+}
+
+/// The collection `id`, or 404.
+fn collection_def(id: &str) -> Result<&'static CollectionDef, GisError> {
+    crate::model::collection(id).ok_or_else(|| GisError::Api(ApiError::not_found(format!("no collection {id}"))))
+}
+
+/// A feature's stored values.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Stored {
+    /// Row key (0 before insertion).
+    pub rid: i64,
+    /// Feature id.
+    pub id: String,
+    /// Collection.
+    pub coll: &'static CollectionDef,
+    /// Checked properties (owner included).
+    pub props: validate::CheckedProps,
+    /// Owner agency.
+    pub owner: String,
+    /// Geometry, CRS84.
+    pub geometry: geojson::Geometry,
+    /// `[minx, miny, maxx, maxy]`.
+    pub bbox: [f64; 4],
+    /// Start of the version's validity (epoch ms).
+    pub valid_from: i64,
+    /// End of its validity, if set.
+    pub valid_to: Option<i64>,
+    /// Version.
+    pub version: i64,
+}
+
+fn rfc3339(ms: i64) -> String {
+    cityos_core::from_millis(ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Stored {
+    /// The feature as served: common attributes first, then the collection's.
+    pub fn feature(&self) -> Feature {
+        use serde_json::Value;
+        let mut m = serde_json::Map::new();
+        let text = |m: &mut serde_json::Map<String, Value>, k: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                m.insert(k.into(), Value::String(v.clone()));
+            }
+        };
+        let num = |m: &mut serde_json::Map<String, Value>, k: &str, v: Option<f64>| {
+            if let Some(n) = v.and_then(serde_json::Number::from_f64) {
+                m.insert(k.into(), Value::Number(n));
+            }
+        };
+        let p = &self.props;
+        text(&mut m, "name", &p.name);
+        m.insert("network".into(), self.coll.network.as_str().into());
+        m.insert("asset_type".into(), self.coll.asset_type.into());
+        m.insert("owner_agency".into(), self.owner.clone().into());
+        text(&mut m, "status", &p.status);
+        text(&mut m, "condition", &p.condition);
+        text(&mut m, "material", &p.material);
+        num(&mut m, "diameter_mm", p.diameter_mm);
+        num(&mut m, "voltage_kv", p.voltage_kv);
+        num(&mut m, "depth_m", p.depth_m);
+        text(&mut m, "install_date", &p.install_date);
+        if let Some(role) = flow_role(self.coll) {
+            m.insert("flow_role".into(), role.into());
+        }
+        m.insert("valid_from".into(), rfc3339(self.valid_from).into());
+        if let Some(t) = self.valid_to {
+            m.insert("valid_to".into(), rfc3339(t).into());
+        }
+        for (k, v) in &p.extra {
+            m.insert(k.clone(), v.clone());
+        }
+        Feature {
+            id: self.id.clone(),
+            collection: self.coll.id.to_string(),
+            geometry: self.geometry.clone(),
+            properties: m,
+            version: self.version,
+        }
+    }
+
+    /// Reads a row selected with [`feature_fields`].
+    pub fn from_row(row: &cityos_store::Row) -> Result<Self, GisError> {
+        use sqlx::Row as _;
+        let coll_id: String = row.try_get("collection")?;
+        let coll = collection_def(&coll_id)?;
+        let extra: String = row.try_get("extra")?;
+        let extra = match serde_json::from_str(&extra) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        let geometry = parse_geometry(&row.try_get::<String, _>("geojson")?)?;
+        let bbox = bbox_of(&geometry);
+        let owner: String = row.try_get("owner_agency")?;
+        Ok(Self {
+            rid: row.try_get("rid")?,
+            id: row.try_get("id")?,
+            coll,
+            props: validate::CheckedProps {
+                name: row.try_get("name")?,
+                owner_agency: Some(owner.clone()),
+                status: row.try_get("status")?,
+                condition: row.try_get("condition")?,
+                material: row.try_get("material")?,
+                diameter_mm: row.try_get("diameter_mm")?,
+                voltage_kv: row.try_get("voltage_kv")?,
+                depth_m: row.try_get("depth_m")?,
+                install_date: row.try_get("install_date")?,
+                extra,
+            },
+            owner,
+            geometry,
+            bbox,
+            valid_from: row.try_get("valid_from")?,
+            valid_to: row.try_get("valid_to")?,
+            version: row.try_get("version")?,
+        })
+    }
+}
+
+/// The wire name of a collection's flow role.
+fn flow_role(c: &CollectionDef) -> Option<&'static str> {
+    c.flow_role.map(|r| match r {
+        crate::model::FlowRole::Source => "source",
+        crate::model::FlowRole::Sink => "sink",
+    })
+}
+
+/// The wire name of a kind.
+fn kind_name(k: crate::model::Kind) -> &'static str {
+    match k {
+        crate::model::Kind::Link => "link",
+        crate::model::Kind::Node => "node",
+        crate::model::Kind::Facility => "facility",
+    }
+}
+
+/// The bounding box of a stored geometry.
+fn bbox_of(g: &geojson::Geometry) -> [f64; 4] {
+    let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    let mut add = |p: &Vec<f64>| {
+        if p.len() >= 2 {
+            b[0] = b[0].min(p[0]);
+            b[1] = b[1].min(p[1]);
+            b[2] = b[2].max(p[0]);
+            b[3] = b[3].max(p[1]);
+        }
+    };
+    match &g.value {
+        geojson::Value::Point(p) => add(p),
+        geojson::Value::LineString(ps) | geojson::Value::MultiPoint(ps) => ps.iter().for_each(&mut add),
+        _ => {}
+    }
+    b
+}
+
+/// The geometry as a `geo` geometry (points and lines: what collections hold).
+pub(crate) fn to_geo(g: &geojson::Geometry) -> Option<geo::Geometry<f64>> {
+    match &g.value {
+        geojson::Value::Point(p) if p.len() >= 2 => Some(geo::Geometry::Point(geo::Point::new(p[0], p[1]))),
+        geojson::Value::LineString(ps) => {
+            Some(geo::Geometry::LineString(ps.iter().filter(|p| p.len() >= 2).map(|p| geo::coord! { x: p[0], y: p[1] }).collect()))
+        }
+        _ => None,
+    }
 }
 
 impl Gis {
@@ -89,16 +297,27 @@ impl Gis {
     ///
     /// # Errors
     /// Unknown collection (404), an invalid filter (400), storage failure.
-    pub async fn query(&self, _q: &ItemQuery) -> Result<ItemPage, GisError> {
-        Err(not_yet())
+    pub async fn query(&self, q: &ItemQuery) -> Result<ItemPage, GisError> {
+        search::run(self, q).await
     }
 
     /// The current version of one feature, `None` when absent or deleted.
     ///
     /// # Errors
     /// Storage failure.
-    pub async fn get(&self, _collection: &str, _id: &str) -> Result<Option<Feature>, GisError> {
-        Err(not_yet())
+    pub async fn get(&self, collection: &str, id: &str) -> Result<Option<Feature>, GisError> {
+        let sql = concat!("SELECT ", feature_fields!(), " FROM gis_features WHERE id = $1 AND collection = $2");
+        let row = sqlx::query(sql).bind(id).bind(collection).fetch_optional(self.db.reader()).await?;
+        row.map(|r| Stored::from_row(&r).map(|s| s.feature())).transpose()
+    }
+
+    /// Whether a current feature has this id, in any collection.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn exists(&self, id: &str) -> Result<bool, GisError> {
+        let row = sqlx::query("SELECT 1 AS one FROM gis_features WHERE id = $1").bind(id).fetch_optional(self.db.reader()).await?;
+        Ok(row.is_some())
     }
 
     /// Creates a feature (OGC Part 4 POST): validated, owner checked,
@@ -107,8 +326,9 @@ impl Gis {
     /// # Errors
     /// 401/403 without an editing role for the owner agency; 400 invalid
     /// geometry or attributes; 409 id taken.
-    pub async fn create(&self, _caller: &Caller, _collection: &str, _input: FeatureInput) -> Result<Feature, GisError> {
-        Err(not_yet())
+    pub async fn create(&self, caller: &Caller, collection: &str, input: FeatureInput) -> Result<Feature, GisError> {
+        let mut created = self.insert_checked(&write::Writer::of(caller)?, collection, vec![input], false).await?;
+        created.pop().ok_or_else(|| GisError::Api(ApiError::internal(&"no feature was created")))
     }
 
     /// Replaces a feature (PUT); `if_match` is the client's ETag, if any.
@@ -117,13 +337,16 @@ impl Gis {
     /// As [`Gis::create`], plus 404 absent and 412 when `if_match` is stale.
     pub async fn replace(
         &self,
-        _caller: &Caller,
-        _collection: &str,
-        _id: &str,
-        _input: FeatureInput,
-        _if_match: Option<&str>,
+        caller: &Caller,
+        collection: &str,
+        id: &str,
+        input: FeatureInput,
+        if_match: Option<&str>,
     ) -> Result<Feature, GisError> {
-        Err(not_yet())
+        if input.id.as_deref().is_some_and(|i| i != id) {
+            return Err(GisError::Api(ApiError::bad_request("invalid_feature", "the feature's id differs from the id in the path")));
+        }
+        self.rewrite(&write::Writer::of(caller)?, collection, id, &input.geometry, &input.properties, if_match, None, "replace").await
     }
 
     /// Applies a JSON merge patch (RFC 7396) to a GeoJSON feature (PATCH).
@@ -132,37 +355,101 @@ impl Gis {
     /// As [`Gis::replace`].
     pub async fn patch(
         &self,
-        _caller: &Caller,
-        _collection: &str,
-        _id: &str,
-        _merge_patch: &serde_json::Value,
-        _if_match: Option<&str>,
+        caller: &Caller,
+        collection: &str,
+        id: &str,
+        merge_patch: &serde_json::Value,
+        if_match: Option<&str>,
     ) -> Result<Feature, GisError> {
-        Err(not_yet())
+        let writer = write::Writer::of(caller)?;
+        if !merge_patch.is_object() {
+            return Err(GisError::Api(ApiError::bad_request("invalid_patch", "a merge patch of a feature is a JSON object")));
+        }
+        // A concurrent write between reading and rewriting is retried (the
+        // client's If-Match, if any, is still checked against the newest version).
+        for _ in 0..3 {
+            let Some(current) = self.get(collection, id).await? else {
+                return Err(GisError::Api(ApiError::not_found(format!("no feature {id} in {collection}"))));
+            };
+            let (geometry, properties) = write::merged(&current, merge_patch)?;
+            match self.rewrite(&writer, collection, id, &geometry, &properties, if_match, Some(current.version), "update").await {
+                Err(GisError::Api(e)) if e.code == write::RETRY => {}
+                other => return other,
+            }
+        }
+        Err(GisError::Api(ApiError::conflict("the feature kept changing while the patch was applied; retry")))
     }
 
     /// Deletes a feature (kept in the history) and its connections.
     ///
     /// # Errors
     /// As [`Gis::replace`].
-    pub async fn delete(&self, _caller: &Caller, _collection: &str, _id: &str, _if_match: Option<&str>) -> Result<(), GisError> {
-        Err(not_yet())
+    pub async fn delete(&self, caller: &Caller, collection: &str, id: &str, if_match: Option<&str>) -> Result<(), GisError> {
+        self.remove(&write::Writer::of(caller)?, collection, id, if_match).await
     }
 
     /// Every version of a feature, newest first.
     ///
     /// # Errors
     /// Storage failure.
-    pub async fn history(&self, _collection: &str, _id: &str) -> Result<Vec<HistoryEntry>, GisError> {
-        Err(not_yet())
+    pub async fn history(&self, collection: &str, id: &str) -> Result<Vec<HistoryEntry>, GisError> {
+        use sqlx::Row as _;
+        let rows = sqlx::query(
+            "SELECT version, change, actor, valid_from, valid_to, snapshot FROM gis_feature_history \
+             WHERE feature_id = $1 AND collection = $2 ORDER BY version DESC",
+        )
+        .bind(id)
+        .bind(collection)
+        .fetch_all(self.db.reader())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let snapshot: Option<String> = r.try_get("snapshot")?;
+            let feature = match snapshot {
+                Some(s) => Some(
+                    serde_json::from_str::<Feature>(&s)
+                        .map_err(|e| GisError::Api(ApiError::internal(&format!("history snapshot does not parse: {e}"))))?,
+                ),
+                None => None,
+            };
+            out.push(HistoryEntry {
+                version: r.try_get("version")?,
+                change: r.try_get("change")?,
+                actor: r.try_get("actor")?,
+                valid_from: r.try_get("valid_from")?,
+                valid_to: r.try_get("valid_to")?,
+                feature,
+            });
+        }
+        Ok(out)
     }
 
     /// The connections of a link or node.
     ///
     /// # Errors
     /// Storage failure.
-    pub async fn connections(&self, _id: &str) -> Result<Vec<Connection>, GisError> {
-        Err(not_yet())
+    pub async fn connections(&self, id: &str) -> Result<Vec<Connection>, GisError> {
+        use sqlx::Row as _;
+        let rows = sqlx::query(
+            "SELECT c.link_id AS link_id, l.collection AS link_collection, c.node_id AS node_id, n.collection AS node_collection, \
+             c.link_end AS link_end FROM gis_connections c \
+             JOIN gis_features l ON l.id = c.link_id JOIN gis_features n ON n.id = c.node_id \
+             WHERE c.link_id = $1 OR c.node_id = $1 ORDER BY c.link_id, c.link_end",
+        )
+        .bind(id)
+        .fetch_all(self.db.reader())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(Connection {
+                link_id: r.try_get("link_id")?,
+                link_collection: r.try_get("link_collection")?,
+                node_id: r.try_get("node_id")?,
+                node_collection: r.try_get("node_collection")?,
+                end: r.try_get("link_end")?,
+            });
+        }
+        Ok(out)
     }
 
     /// Inserts many new features in one transaction per batch (imports, the
@@ -171,7 +458,19 @@ impl Gis {
     ///
     /// # Errors
     /// As [`Gis::create`]; nothing of a failed batch is written.
-    pub async fn insert_many(&self, _caller: &Caller, _collection: &str, _inputs: Vec<FeatureInput>) -> Result<Vec<String>, GisError> {
-        Err(not_yet())
+    pub async fn insert_many(&self, caller: &Caller, collection: &str, inputs: Vec<FeatureInput>) -> Result<Vec<String>, GisError> {
+        let created = self.insert_checked(&write::Writer::of(caller)?, collection, inputs, true).await?;
+        Ok(created.into_iter().map(|f| f.id).collect())
+    }
+
+    /// [`Gis::insert_many`] as the system (actor `system`, no role check),
+    /// for seeding the demo network; features without `owner_agency` belong
+    /// to `agency`.
+    ///
+    /// # Errors
+    /// As [`Gis::insert_many`].
+    pub async fn insert_many_as_system(&self, agency: &str, collection: &str, inputs: Vec<FeatureInput>) -> Result<Vec<String>, GisError> {
+        let created = self.insert_checked(&write::Writer::system(agency), collection, inputs, true).await?;
+        Ok(created.into_iter().map(|f| f.id).collect())
     }
 }

@@ -128,6 +128,10 @@ pub fn error_format_for(path: &str) -> &'static dyn ErrorFormat {
         static CKAN: cityos_datahub::ckan::CkanErrors = cityos_datahub::ckan::CkanErrors;
         return &CKAN;
     }
+    if cityos_gis::ogc::is_ogc_path(path) {
+        static OGC: cityos_gis::ogc::OgcErrors = cityos_gis::ogc::OgcErrors;
+        return &OGC;
+    }
     &PROBLEM
 }
 
@@ -206,6 +210,8 @@ pub fn router(app: App) -> Router {
             } else if cityos_datahub::ingest::is_upload_path(req.uri().path()) || cityos_datahub::ckan::is_upload_path(req.uri().path()) {
                 // Dataset versions stream to disk as they arrive; the ingest enforces its own limit.
                 cityos_datahub::ingest::MAX_UPLOAD_BYTES.max(max_body)
+            } else if cityos_gis::imports::is_upload_path(req.uri().path()) {
+                cityos_gis::imports::MAX_IMPORT_BYTES.max(max_body)
             } else {
                 max_body
             };
@@ -234,10 +240,15 @@ async fn api_not_found(uri: http::Uri) -> Response {
 }
 
 /// Answers 408 when a request runs past `limit`. A dataset upload (up to
-/// 2 GiB, loaded into the datastore before it answers) is not limited: it
-/// ends when the body does, and the ingest checks its size.
+/// 2 GiB, loaded into the datastore before it answers) and a GIS import
+/// (validated and written before it answers) are not limited: they end when
+/// the body does, and the module checks its size.
 async fn time_limit(limit: Duration, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    if cityos_datahub::ingest::is_upload_path(req.uri().path()) || cityos_datahub::ckan::is_upload_path(req.uri().path()) {
+    let path = req.uri().path();
+    if cityos_datahub::ingest::is_upload_path(path)
+        || cityos_datahub::ckan::is_upload_path(path)
+        || cityos_gis::imports::is_upload_path(path)
+    {
         return next.run(req).await;
     }
     match tokio::time::timeout(limit, next.run(req)).await {

@@ -43,6 +43,21 @@ impl Column {
     pub const fn fixed(name: &'static str) -> Self {
         Self { name: Cow::Borrowed(name), sql: Cow::Borrowed(name) }
     }
+
+    /// A *template*: a trusted, backend-specific SQL fragment for
+    /// [`Filter::Spatial`], with placeholders `{relation}` (replaced by the
+    /// fixed function name of the [`Relation`], e.g. `ST_Intersects`),
+    /// `{geojson}`, `{minx}`, `{miny}`, `{maxx}` and `{maxy}` (each replaced
+    /// by a bound value). A column whose SQL holds `{` is a template: it is
+    /// never selected, sorted or compared, only used by [`Filter::Spatial`].
+    #[must_use]
+    pub const fn template(name: &'static str, sql: &'static str) -> Self {
+        Self { name: Cow::Borrowed(name), sql: Cow::Borrowed(sql) }
+    }
+
+    fn is_template(&self) -> bool {
+        self.sql.contains('{')
+    }
 }
 
 /// The table and columns a query may use.
@@ -78,6 +93,57 @@ pub enum Op {
     Contains,
     /// Prefix match.
     StartsWith,
+    /// `LIKE` with the caller's pattern as given: `%` any run, `_` one
+    /// character, a backslash escapes the next character (a trailing lone
+    /// backslash is a literal one). Case-sensitive on PostgreSQL; SQLite's `LIKE`
+    /// ignores ASCII case, so use [`Op::Glob`] there for a case-sensitive
+    /// match. Not offered to deserialised (data hub) filters.
+    #[serde(skip)]
+    Like,
+    /// SQLite only: the same pattern language as [`Op::Like`] (translated
+    /// by the compiler to `GLOB`, which is case-sensitive). Not offered to
+    /// deserialised filters.
+    #[serde(skip)]
+    Glob,
+}
+
+/// A spatial relation for [`Filter::Spatial`] (the DE-9IM predicates of
+/// OGC Simple Features), substituted into a template as its PostGIS name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// `ST_Intersects`
+    Intersects,
+    /// `ST_Equals`
+    Equals,
+    /// `ST_Disjoint`
+    Disjoint,
+    /// `ST_Touches`
+    Touches,
+    /// `ST_Within`
+    Within,
+    /// `ST_Overlaps`
+    Overlaps,
+    /// `ST_Crosses`
+    Crosses,
+    /// `ST_Contains`
+    Contains,
+}
+
+impl Relation {
+    /// The PostGIS function name.
+    #[must_use]
+    pub fn function(self) -> &'static str {
+        match self {
+            Relation::Intersects => "ST_Intersects",
+            Relation::Equals => "ST_Equals",
+            Relation::Disjoint => "ST_Disjoint",
+            Relation::Touches => "ST_Touches",
+            Relation::Within => "ST_Within",
+            Relation::Overlaps => "ST_Overlaps",
+            Relation::Crosses => "ST_Crosses",
+            Relation::Contains => "ST_Contains",
+        }
+    }
 }
 
 /// A filter tree.
@@ -101,6 +167,30 @@ pub enum Filter {
     },
     /// `column IS NULL`
     IsNull(String),
+    /// `left op right` between two whitelisted columns (`Eq`…`Ge` only).
+    CmpColumns {
+        /// Left column.
+        left: String,
+        /// Operator.
+        op: Op,
+        /// Right column.
+        right: String,
+    },
+    /// A spatial predicate through a template column of the schema (see
+    /// [`Column::template`]): e.g. a PostGIS `ST_Intersects(geom, …)` or an
+    /// R*Tree bounding-box lookup on SQLite.
+    Spatial {
+        /// The template column.
+        column: String,
+        /// The relation, for templates with `{relation}`.
+        relation: Relation,
+        /// The other geometry as GeoJSON, for templates with `{geojson}`.
+        geojson: String,
+        /// Its bounding box `[minx, miny, maxx, maxy]`, for the `{min…}`/`{max…}` placeholders.
+        bbox: [f64; 4],
+    },
+    /// A constant (`1 = 1` or `1 = 0`).
+    Const(bool),
     /// Full-text match through the schema's index; the text must already be
     /// a safe query for the backend (see `cityos_text::fts_query`/`pg_tsquery`).
     FullText(String),
@@ -158,6 +248,10 @@ pub enum QueryError {
     /// A grouped query naming a group or aggregate that it does not have.
     #[error("sort key {0} is not a group or aggregate of the query")]
     BadSortKey(usize),
+    /// An operator a filter variant does not take, or a template column
+    /// with an unknown placeholder.
+    #[error("unsupported filter: {0}")]
+    Unsupported(String),
 }
 
 /// SQL text and the values to bind to its `$1…$n` placeholders, in order.
@@ -197,8 +291,17 @@ impl Builder<'_> {
         self.schema
             .columns
             .iter()
-            .find(|c| c.name == name)
+            .find(|c| c.name == name && !c.is_template())
             .map(|c| c.sql.as_ref())
+            .ok_or_else(|| QueryError::UnknownColumn(name.to_string()))
+    }
+
+    fn template(&self, name: &str) -> Result<String, QueryError> {
+        self.schema
+            .columns
+            .iter()
+            .find(|c| c.name == name && c.is_template())
+            .map(|c| c.sql.to_string())
             .ok_or_else(|| QueryError::UnknownColumn(name.to_string()))
     }
 
@@ -220,10 +323,12 @@ impl Builder<'_> {
                     Op::Ge => (">=", value.clone()),
                     Op::Contains => ("LIKE", like_pattern(value, true)),
                     Op::StartsWith => ("LIKE", like_pattern(value, false)),
+                    Op::Like => ("LIKE", Value::Text(user_like_pattern(value))),
+                    Op::Glob => ("GLOB", Value::Text(glob_pattern(&user_like_pattern(value)))),
                 };
                 let _ = write!(self.sql, "{col} {sym} ");
                 self.bind(value);
-                if matches!(op, Op::Contains | Op::StartsWith) {
+                if matches!(op, Op::Contains | Op::StartsWith | Op::Like) {
                     self.sql.push_str(" ESCAPE '\\'");
                 }
             }
@@ -253,6 +358,42 @@ impl Builder<'_> {
                 let col = self.column(column)?.to_string();
                 let _ = write!(self.sql, "{col} IS NULL");
             }
+            Filter::CmpColumns { left, op, right } => {
+                let sym = match op {
+                    Op::Eq => "=",
+                    Op::Ne => "<>",
+                    Op::Lt => "<",
+                    Op::Le => "<=",
+                    Op::Gt => ">",
+                    Op::Ge => ">=",
+                    other => return Err(QueryError::Unsupported(format!("{other:?} between two columns"))),
+                };
+                let (l, r) = (self.column(left)?.to_string(), self.column(right)?.to_string());
+                let _ = write!(self.sql, "{l} {sym} {r}");
+            }
+            Filter::Spatial { column, relation, geojson, bbox } => {
+                let template = self.template(column)?;
+                let mut rest = template.as_str();
+                while let Some(open) = rest.find('{') {
+                    self.sql.push_str(&rest[..open]);
+                    let after = &rest[open + 1..];
+                    let close = after
+                        .find('}')
+                        .ok_or_else(|| QueryError::Unsupported(format!("template `{column}` has an unclosed placeholder")))?;
+                    match &after[..close] {
+                        "relation" => self.sql.push_str(relation.function()),
+                        "geojson" => self.bind(Value::Text(geojson.clone())),
+                        "minx" => self.bind(Value::Float(bbox[0])),
+                        "miny" => self.bind(Value::Float(bbox[1])),
+                        "maxx" => self.bind(Value::Float(bbox[2])),
+                        "maxy" => self.bind(Value::Float(bbox[3])),
+                        other => return Err(QueryError::Unsupported(format!("template `{column}` has an unknown placeholder `{other}`"))),
+                    }
+                    rest = &after[close + 1..];
+                }
+                self.sql.push_str(rest);
+            }
+            Filter::Const(b) => self.sql.push_str(if *b { "1 = 1" } else { "1 = 0" }),
             Filter::And(parts) | Filter::Or(parts) => {
                 if parts.is_empty() {
                     self.sql.push_str(if matches!(f, Filter::And(_)) { "1 = 1" } else { "1 = 0" });
@@ -290,6 +431,53 @@ fn like_pattern(v: &Value, leading: bool) -> Value {
     Value::Text(if leading { format!("%{escaped}%") } else { format!("{escaped}%") })
 }
 
+/// A pattern in the [`Op::Like`] language made safe for `LIKE … ESCAPE '\\'`
+/// on both backends: a trailing lone backslash (which PostgreSQL rejects)
+/// becomes an escaped, literal one.
+fn user_like_pattern(v: &Value) -> String {
+    let raw = match v {
+        Value::Text(s) => s.clone(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => String::new(),
+    };
+    let mut out = String::with_capacity(raw.len() + 1);
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '\\' {
+            out.push(chars.next().unwrap_or('\\'));
+        }
+    }
+    out
+}
+
+/// Translates an [`Op::Like`] pattern to SQLite `GLOB` syntax: `%` → `*`,
+/// `_` → `?`, and GLOB's own special characters (`*`, `?`, `[`) and escaped
+/// characters made literal with a one-character class (`[*]`).
+fn glob_pattern(like: &str) -> String {
+    let mut out = String::with_capacity(like.len() + 4);
+    let literal = |out: &mut String, c: char| match c {
+        '*' | '?' | '[' => {
+            out.push('[');
+            out.push(c);
+            out.push(']');
+        }
+        c => out.push(c),
+    };
+    let mut chars = like.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' => out.push('*'),
+            '_' => out.push('?'),
+            '\\' => literal(&mut out, chars.next().unwrap_or('\\')),
+            c => literal(&mut out, c),
+        }
+    }
+    out
+}
+
 /// Compiles a `SELECT` of rows.
 ///
 /// # Errors
@@ -297,7 +485,8 @@ fn like_pattern(v: &Value, leading: bool) -> Value {
 pub fn select(schema: &Schema, q: &Select) -> Result<Compiled, QueryError> {
     let mut b = Builder { schema, sql: String::from("SELECT "), args: Vec::new() };
     if q.fields.is_empty() {
-        let all: Vec<String> = schema.columns.iter().map(|c| format!("{} AS {}", c.sql, quoted_alias(&c.name))).collect();
+        let all: Vec<String> =
+            schema.columns.iter().filter(|c| !c.is_template()).map(|c| format!("{} AS {}", c.sql, quoted_alias(&c.name))).collect();
         b.sql.push_str(&all.join(", "));
     } else {
         let mut cols = Vec::new();
@@ -567,6 +756,125 @@ mod tests {
         assert_eq!(group(&schema(), &bad).unwrap_err(), QueryError::BadSortKey(3));
         let unknown = GroupSelect { aggregates: vec![Aggregate::Max("n; DROP TABLE things".into())], ..q };
         assert!(matches!(group(&schema(), &unknown), Err(QueryError::UnknownColumn(_))));
+    }
+
+    const GEO_COLS: &[Column] = &[
+        Column::fixed("id"),
+        Column::fixed("name"),
+        Column::fixed("n"),
+        Column::template("near", "(n >= {minx} AND n <= {maxx} AND {relation} IS NOT NULL)"),
+        Column::template("bad", "{drop}"),
+    ];
+
+    fn geo_schema() -> Schema {
+        Schema { table: Cow::Borrowed("things"), columns: Cow::Borrowed(GEO_COLS), fulltext: None }
+    }
+
+    #[test]
+    fn patterns_columns_and_templates_compile_with_bound_values() {
+        let f = Filter::And(vec![
+            Filter::Cmp { column: "name".into(), op: Op::Like, value: Value::Text("a%\\".into()) },
+            Filter::Cmp { column: "name".into(), op: Op::Glob, value: Value::Text("[x]*?_%\\%".into()) },
+            Filter::CmpColumns { left: "n".into(), op: Op::Lt, right: "id".into() },
+            Filter::Not(Box::new(Filter::Spatial {
+                column: "near".into(),
+                relation: Relation::Within,
+                geojson: "{}".into(),
+                bbox: [1.0, 2.0, 3.0, 4.0],
+            })),
+            Filter::Const(true),
+        ]);
+        let c = count(&geo_schema(), Some(&f)).unwrap();
+        assert_eq!(
+            c.sql,
+            "SELECT COUNT(*) AS n FROM things WHERE (name LIKE $1 ESCAPE '\\' AND name GLOB $2 AND n < id AND NOT ((n >= $3 AND n <= $4 AND ST_Within IS NOT NULL)) AND 1 = 1)"
+        );
+        assert_eq!(c.args[0], Value::Text("a%\\\\".into()));
+        assert_eq!(c.args[1], Value::Text("[[]x][*][?]?*%".into()));
+        assert_eq!(c.args[2..], [Value::Float(1.0), Value::Float(3.0)]);
+        // Templates are neither selected nor usable as plain columns, and plain columns are not templates.
+        let all = select(&geo_schema(), &Select::default()).unwrap();
+        assert_eq!(all.sql, "SELECT id AS \"id\", name AS \"name\", n AS \"n\" FROM things");
+        for bad in [
+            Filter::IsNull("near".into()),
+            Filter::CmpColumns { left: "n".into(), op: Op::Eq, right: "near".into() },
+            Filter::Spatial { column: "n".into(), relation: Relation::Intersects, geojson: String::new(), bbox: [0.0; 4] },
+        ] {
+            assert!(matches!(count(&geo_schema(), Some(&bad)), Err(QueryError::UnknownColumn(_))), "{bad:?}");
+        }
+        let unknown = Filter::Spatial { column: "bad".into(), relation: Relation::Intersects, geojson: String::new(), bbox: [0.0; 4] };
+        assert!(matches!(count(&geo_schema(), Some(&unknown)), Err(QueryError::Unsupported(_))));
+        let like_cols = Filter::CmpColumns { left: "n".into(), op: Op::Like, right: "id".into() };
+        assert!(matches!(count(&geo_schema(), Some(&like_cols)), Err(QueryError::Unsupported(_))));
+        // The data hub's deserialised operators do not include the raw pattern operators.
+        assert!(serde_json::from_str::<Op>("\"like\"").is_err());
+        assert!(serde_json::from_str::<Op>("\"glob\"").is_err());
+        assert_eq!(serde_json::from_str::<Op>("\"contains\"").unwrap(), Op::Contains);
+    }
+
+    #[tokio::test]
+    async fn user_patterns_columns_and_templates_on_the_real_backend() {
+        let t = TestDb::new().await;
+        sqlx::query("CREATE TABLE things (id BIGINT PRIMARY KEY, name TEXT NOT NULL, n BIGINT NOT NULL)")
+            .execute(t.db.writer())
+            .await
+            .unwrap();
+        for (i, name, n) in [(1_i64, "Đường Lê Lợi", 5_i64), (2, "duong 50% off", 1), (3, "DUONG [x]*", 9), (4, "back\\slash", 4)] {
+            sqlx::query("INSERT INTO things (id, name, n) VALUES ($1, $2, $3)")
+                .bind(i)
+                .bind(name)
+                .bind(n)
+                .execute(t.db.writer())
+                .await
+                .unwrap();
+        }
+        let ids = |f: Filter| {
+            let db = t.db.clone();
+            async move {
+                let c = select(
+                    &geo_schema(),
+                    &Select { fields: vec!["id".into()], filter: Some(f), sort: vec![("id".into(), Dir::Asc)], ..Select::default() },
+                )
+                .unwrap();
+                c.query().fetch_all(db.reader()).await.unwrap().iter().map(|r| r.get::<i64, _>("id")).collect::<Vec<_>>()
+            }
+        };
+        let like = |p: &str| Filter::Cmp { column: "name".into(), op: Op::Like, value: Value::Text(p.into()) };
+        assert_eq!(ids(like("Đường%")).await, vec![1]);
+        assert_eq!(ids(like("%50\\% off")).await, vec![2]);
+        assert_eq!(ids(like("%\\")).await, Vec::<i64>::new());
+        assert_eq!(ids(like("back\\\\slash")).await, vec![4]);
+        assert!(ids(like("_uong%")).await.contains(&2));
+        if t.db.backend() == crate::Backend::Sqlite {
+            let glob = |p: &str| Filter::Cmp { column: "name".into(), op: Op::Glob, value: Value::Text(p.into()) };
+            // Case-sensitive, unlike SQLite's LIKE; GLOB's own wildcards are literal.
+            assert_eq!(ids(glob("duong%")).await, vec![2]);
+            assert_eq!(ids(glob("%[x]*")).await, vec![3]);
+            assert_eq!(ids(glob("%\\%%")).await, vec![2]);
+        }
+        assert_eq!(ids(Filter::CmpColumns { left: "n".into(), op: Op::Gt, right: "id".into() }).await, vec![1, 3]);
+        let near = |minx: f64, maxx: f64| Filter::Spatial {
+            column: "near".into(),
+            relation: Relation::Intersects,
+            geojson: String::new(),
+            bbox: [minx, 0.0, maxx, 0.0],
+        };
+        // The template's `{relation}` is a fixed identifier here; give it a column-free meaning on both backends.
+        let cols = vec![Column::fixed("id"), Column::template("near", "(n >= {minx} AND n <= {maxx})")];
+        let s = Schema { table: Cow::Borrowed("things"), columns: Cow::Owned(cols), fulltext: None };
+        let c = select(
+            &s,
+            &Select {
+                fields: vec!["id".into()],
+                filter: Some(Filter::Not(Box::new(near(2.0, 5.0)))),
+                sort: vec![("id".into(), Dir::Asc)],
+                ..Select::default()
+            },
+        )
+        .unwrap();
+        let got: Vec<i64> = c.query().fetch_all(t.db.reader()).await.unwrap().iter().map(|r| r.get("id")).collect();
+        assert_eq!(got, vec![2, 3]);
+        t.cleanup().await;
     }
 
     #[tokio::test]

@@ -1354,6 +1354,8 @@ export const en: Record<MessageKey, string> = {
   'gis.change.delete': 'Deleted',
   'gis.actorSystem': 'System',
   'gis.actorApiKey': 'API key {id}',
+  'gis.actorUser': 'User {id}',
+  'gis.actorYou': 'You ({name})',
   'gis.noPropertyChanges': 'No attribute changed.',
   'gis.diffCaption': 'Changes in version {version}',
   'gis.diffAttribute': 'Attribute',

@@ -1355,6 +1355,8 @@ export const vi = {
   'gis.change.delete': 'Xóa',
   'gis.actorSystem': 'Hệ thống',
   'gis.actorApiKey': 'Khóa API {id}',
+  'gis.actorUser': 'Người dùng {id}',
+  'gis.actorYou': 'Bạn ({name})',
   'gis.noPropertyChanges': 'Không có thuộc tính nào thay đổi.',
   'gis.diffCaption': 'Thay đổi ở phiên bản {version}',
   'gis.diffAttribute': 'Thuộc tính',

@@ -20,7 +20,7 @@ const MODULES: ModuleCard[] = [
   { path: '/feedback', label: 'nav.feedback', ready: true },
   { path: '/datahub', label: 'nav.data', ready: true },
   { path: '/ioc', label: 'nav.ioc', ready: false },
-  { path: '/gis', label: 'nav.gis', ready: false },
+  { path: '/gis', label: 'nav.gis', ready: true },
   { path: '/forecast', label: 'nav.forecast', ready: false },
 ];
 

@@ -18,6 +18,7 @@ mod feedback;
 mod gateway;
 mod geocode;
 mod gis;
+mod gis_demo;
 mod gis_import;
 mod identity;
 mod mail;
