@@ -27,7 +27,6 @@ trap cleanup EXIT
 wait_for() { for _ in $(seq 1 600); do curl -sf "$1" >/dev/null && return 0; sleep 0.5; done; echo "not up: $1" >&2; return 1; }
 
 echo "=== $backend: seeding the city and $features generated features ==="
-"$bin" --version >/dev/null
 env "${env[@]}" "$bin" bench seed-gis --data-dir "$data" --features "$features"
 env "${env[@]}" CITYOS_SECURITY__PUBLIC_RATE_LIMIT_PER_MINUTE=100000000 "$bin" serve --data-dir "$data" --listen "127.0.0.1:$port" >"$data/serve.log" 2>&1 & pids+=($!)
 wait_for "http://127.0.0.1:$port/readyz"

@@ -8,8 +8,10 @@ import { expect, test, type Page } from '@playwright/test';
  * its generated networks): the layer switcher and legend, features of the
  * view in a keyboard list, the asset panel with its history; editing by the
  * owner agency (attributes, a stale ETag, moving, deleting); the import wizard
- * with its validation report. Screenshots: gis-map.png, gis-asset.png,
- * gis-import.png.
+ * with its validation report; the keyboard path (Tab to the layers, toggle
+ * one, Tab to the list, Enter opens, Escape closes and gives focus back);
+ * dates, times and numbers in both languages. Screenshots: gis-map.png,
+ * gis-asset.png, gis-asset-en.png, gis-import.png.
  */
 
 const SHOTS = process.env.CITYOS_SCREENSHOTS ?? fileURLToPath(new URL('../../target/screenshots/', import.meta.url));
@@ -40,11 +42,23 @@ async function csrf(page: Page): Promise<string> {
   return page.evaluate(() => sessionStorage.getItem('cityos.csrf') ?? '');
 }
 
+/** Whether the focused element matches `selector`. */
+function focusedMatches(page: Page, selector: string): Promise<boolean> {
+  return page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector);
+}
+
+/** `dd/mm/yyyy HH:mm` in Ho Chi Minh City (UTC+7 all year), worked out here rather than with the console's formatter. */
+function cityTime(epochMs: number): string {
+  const local = new Date(epochMs + 7 * 3_600_000);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(local.getUTCDate())}/${two(local.getUTCMonth() + 1)}/${local.getUTCFullYear()} ${two(local.getUTCHours())}:${two(local.getUTCMinutes())}`;
+}
+
 /** Creates a valve through OGC API – Features Part 4 as the signed-in user (owner: the user's agency). */
 async function createValve(page: Page, name: string, position: [number, number]): Promise<string> {
   const response = await page.request.post('/ogc/collections/water-valves/items', {
     headers: { 'content-type': 'application/geo+json', 'x-csrf-token': await csrf(page) },
-    data: { type: 'Feature', geometry: { type: 'Point', coordinates: position }, properties: { name, status: 'functional', diameter_mm: 300 } },
+    data: { type: 'Feature', geometry: { type: 'Point', coordinates: position }, properties: { name, status: 'functional', diameter_mm: 300, install_date: '2019-03-07' } },
   });
   expect(response.status(), await response.text()).toBe(201);
   const body = (await response.json().catch(() => null)) as { id?: string } | null;
@@ -66,6 +80,7 @@ test('infrastructure map: layers with a legend, the keyboard list, an asset with
     await expect(page.locator('.gis-feature-button').first()).toBeVisible();
     await expect(page.locator('.gis-zoom-hint')).toContainText('Phóng to để xem thêm');
     await shot(page, 'gis-map');
+    await expectAccessible(page, 'infrastructure map');
   });
 
   await test.step('the layer switcher has a checkbox and a text legend per network; a layer toggles', async () => {
@@ -85,6 +100,43 @@ test('infrastructure map: layers with a legend, the keyboard list, an asset with
     expect(layer).toBe('none');
     await post.check();
     await expect(postOffices.first()).toBeVisible();
+  });
+
+  await test.step('keyboard only: Tab to the layers, toggle one, Tab to the list, Enter opens, Escape closes and gives focus back', async () => {
+    await page.getByRole('heading', { level: 1, name: 'Bản đồ hạ tầng kỹ thuật' }).focus();
+    for (let presses = 0; !(await focusedMatches(page, '.gis-layers input[type="checkbox"]')); presses++) {
+      expect(presses, 'Tab presses from the heading to the layer switcher').toBeLessThan(5);
+      await page.keyboard.press('Tab');
+    }
+    await expect(page.locator('#gis-layer-electricity')).toBeFocused();
+    for (let i = 0; i < 5; i++) await page.keyboard.press('Tab');
+    const post = page.getByRole('group', { name: 'Lớp mạng lưới' }).getByRole('checkbox', { name: 'Bưu chính' });
+    await expect(post).toBeFocused();
+    const postOffices = page.locator('.gis-feature-button[data-collection="post-offices"]');
+    await page.keyboard.press('Space');
+    await expect(post).not.toBeChecked();
+    await expect(postOffices).toHaveCount(0);
+    await page.keyboard.press('Space');
+    await expect(post).toBeChecked();
+    await expect(postOffices.first()).toBeVisible();
+    await expect(post).toBeFocused();
+    // On through the export form and the map's own controls to the list.
+    for (let presses = 0; !(await focusedMatches(page, '.gis-feature-button')); presses++) {
+      expect(presses, 'Tab presses from the layer switcher to the feature list').toBeLessThan(15);
+      await page.keyboard.press('Tab');
+    }
+    const focused = page.locator('.gis-feature-button:focus');
+    const id = await focused.getAttribute('data-feature-id');
+    const collection = await focused.getAttribute('data-collection');
+    const name = (await focused.locator('.gis-feature-name').innerText()).trim();
+    await page.keyboard.press('Enter');
+    const panel = page.locator('cityos-gis-asset-panel');
+    await expect(panel.getByRole('heading', { level: 2, name })).toBeFocused();
+    await expect(page).toHaveURL(/#\/gis\?collection=[^&]+&id=/);
+    await page.keyboard.press('Escape');
+    await expect(panel).toHaveCount(0);
+    await expect(page).toHaveURL(/#\/gis$/);
+    await expect(page.locator(`.gis-feature-button[data-collection="${collection}"][data-feature-id="${id}"]`)).toBeFocused();
   });
 
   await test.step('a click on the map opens the asset under the pointer', async () => {
@@ -178,6 +230,15 @@ test('owner agency edits an asset: attributes, a stale version, moving and delet
   await expect(panel.getByRole('heading', { level: 2, name: 'Van thử nghiệm Lê Lợi' })).toBeVisible();
   await expect(panel.locator('.gis-attributes tr[data-attr="diameter_mm"] td')).toHaveText('300');
 
+  await test.step('Escape leaves the form without saving', async () => {
+    await panel.getByRole('button', { name: 'Sửa thuộc tính' }).click();
+    await panel.getByLabel('Đường kính (mm)').fill('450');
+    await page.keyboard.press('Escape');
+    await expect(panel.locator('.gis-asset-form')).toHaveCount(0);
+    await expect(panel.getByRole('button', { name: 'Sửa thuộc tính' })).toBeFocused();
+    await expect(panel.locator('.gis-attributes tr[data-attr="diameter_mm"] td')).toHaveText('300');
+  });
+
   await test.step('edit: validation in the form, then a saved change appears in the history as a diff', async () => {
     await panel.getByRole('button', { name: 'Sửa thuộc tính' }).click();
     await panel.getByLabel('Đường kính (mm)').fill('-4');
@@ -185,6 +246,7 @@ test('owner agency edits an asset: attributes, a stale version, moving and delet
     await expect(panel.locator('.form-error', { hasText: 'Vui lòng sửa các ô được đánh dấu.' })).toBeVisible();
     await expect(panel.getByLabel('Đường kính (mm)')).toHaveAttribute('aria-invalid', 'true');
     await expect(panel.getByLabel('Đường kính (mm)')).toBeFocused();
+    await expectAccessible(page, 'asset edit form with an error');
     await panel.getByLabel('Đường kính (mm)').fill('1.200,5');
     await panel.getByLabel('Trạng thái').selectOption('disused');
     await panel.getByRole('button', { name: 'Lưu' }).click();
@@ -194,6 +256,42 @@ test('owner agency edits an asset: attributes, a stale version, moving and delet
     await expect(latest).toHaveAttribute('data-version', '2');
     await expect(latest.locator('tr[data-attr="status"] td')).toHaveText(['Đang hoạt động', 'Ngừng sử dụng']);
     await expect(latest.locator('tr[data-attr="diameter_mm"] td')).toHaveText(['300', '1.200,5']);
+  });
+
+  await test.step('history and attributes in both languages: dd/mm/yyyy HH:mm city time, 1.234,5 and 1,234.5', async () => {
+    const response = await page.request.get(`/api/gis/features/water-valves/${encodeURIComponent(id)}/history`);
+    expect(response.status(), await response.text()).toBe(200);
+    const versions = (await response.json()) as Array<{ version: number; change: string; valid_from: number }>;
+    expect(versions.map((v) => [v.version, v.change])).toEqual([
+      [2, 'update'],
+      [1, 'create'],
+    ]);
+    const when = cityTime(versions[0]!.valid_from);
+    const latest = panel.locator('.gis-version').first();
+    const rows = panel.locator('.gis-attributes');
+    await expect(latest.locator('.gis-version-time')).toHaveText(when);
+    await expect(latest.locator('.gis-version-time')).toHaveAttribute('datetime', new Date(versions[0]!.valid_from).toISOString());
+    await expect(latest.locator('.gis-version-head')).toContainText('Phiên bản 2 · Cập nhật');
+    await expect(rows.locator('tr[data-attr="install_date"] td')).toHaveText('07/03/2019');
+    await expect(rows.locator('tr[data-attr="valid_from"] td')).toHaveText(when);
+    await expect(rows.locator('tr[data-attr="position"] td')).toHaveText('10,77654; 106,70123');
+
+    await page.getByRole('button', { name: 'English' }).click();
+    await expect(rows.locator('tr[data-attr="diameter_mm"] th')).toHaveText('Diameter (mm)');
+    await expect(rows.locator('tr[data-attr="diameter_mm"] td')).toHaveText('1,200.5');
+    await expect(rows.locator('tr[data-attr="status"] td')).toHaveText('Disused');
+    await expect(rows.locator('tr[data-attr="install_date"] td')).toHaveText('07/03/2019');
+    await expect(rows.locator('tr[data-attr="valid_from"] td')).toHaveText(when);
+    await expect(rows.locator('tr[data-attr="position"] td')).toHaveText('10.77654, 106.70123');
+    await expect(panel.getByRole('heading', { level: 3, name: 'Change history' })).toBeVisible();
+    await expect(latest.locator('.gis-version-head')).toContainText('Version 2 · Updated');
+    await expect(latest.locator('.gis-version-time')).toHaveText(when);
+    await expect(latest.locator('tr[data-attr="diameter_mm"] th')).toHaveText('Diameter (mm)');
+    await expect(latest.locator('tr[data-attr="diameter_mm"] td')).toHaveText(['300', '1,200.5']);
+    await expect(latest.locator('tr[data-attr="status"] td')).toHaveText(['Functional', 'Disused']);
+    await shot(page, 'gis-asset-en');
+    await page.getByRole('button', { name: 'Tiếng Việt' }).click();
+    await expect(rows.locator('tr[data-attr="diameter_mm"] td')).toHaveText('1.200,5');
   });
 
   await test.step('someone else changes it meanwhile: the save gets "reload", and reload shows their change', async () => {
@@ -217,7 +315,7 @@ test('owner agency edits an asset: attributes, a stale version, moving and delet
     await panel.getByLabel('Kinh độ').fill('106,7021');
     await panel.getByLabel('Vĩ độ').fill('10,7771');
     await panel.getByRole('button', { name: 'Di chuyển' }).last().click();
-    await expect(panel.locator('.gis-attributes tr[data-attr="position"] td')).toHaveText('10,7771, 106,7021');
+    await expect(panel.locator('.gis-attributes tr[data-attr="position"] td')).toHaveText('10,7771; 106,7021');
     await expect(panel.locator('.gis-version').first().locator('tr[data-attr="geometry"]')).toBeVisible();
   });
 
@@ -238,6 +336,7 @@ test('import wizard: a dry run reports errors and blocks; a clean file imports',
   await expect(page.getByRole('heading', { level: 1, name: 'Nhập dữ liệu hạ tầng' })).toBeVisible();
   await page.getByLabel('Lớp dữ liệu').selectOption('water-hydrants');
   await expect(page.getByLabel('Hệ tọa độ', { exact: true })).toHaveValue('');
+  await expectAccessible(page, 'import wizard');
 
   const feature = (name: string, coordinates: unknown) => ({ type: 'Feature', geometry: { type: 'Point', coordinates }, properties: { name, status: 'functional' } });
   const bad = { type: 'FeatureCollection', features: [feature('Trụ 1', [106.7, 10.77]), feature('Trụ 2', [106.7])] };
@@ -260,4 +359,5 @@ test('import wizard: a dry run reports errors and blocks; a clean file imports',
   await report.getByRole('button', { name: 'Nhập dữ liệu' }).click();
   await expect(page.getByRole('heading', { level: 2, name: 'Đã nhập dữ liệu' })).toBeFocused();
   await expect(page.locator('[data-written]')).toHaveAttribute('data-written', '2');
+  await expectAccessible(page, 'import result');
 });

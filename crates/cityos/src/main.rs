@@ -102,6 +102,39 @@ enum BenchCommand {
         #[arg(long, default_value_t = 10_000)]
         count: usize,
     },
+    /// Seed the demo city and about FEATURES generated network features (the
+    /// demo generator at a larger scale), for the OGC API benchmark.
+    SeedGis {
+        /// How many features, about.
+        #[arg(long, default_value_t = 1_000_000)]
+        features: usize,
+    },
+    /// Send the same OGC API – Features requests (random boxes over the
+    /// city, optionally with a CQL2 filter) to each target in turn and report
+    /// throughput and latency side by side.
+    Ogc {
+        /// `NAME=URL` of an OGC API landing page; repeat to compare servers.
+        #[arg(long = "target", required = true)]
+        targets: Vec<cityos::bench_ogc::Target>,
+        /// The collection to query.
+        #[arg(long, default_value = "water-pipes")]
+        collection: String,
+        /// A CQL2 text filter added to every request.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Side of each random box, in degrees (0.01 ≈ 1.1 km).
+        #[arg(long, default_value_t = 0.01)]
+        bbox_size: f64,
+        /// Items per page.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        /// Seconds of load per target.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
     /// Load a running server's SMS webhook with signed deliveries and report
     /// deliveries acknowledged per second and reports filed per second.
     Webhooks {
@@ -313,6 +346,46 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let secs = cityos::bench::seed_datasets(&db, &clock, count).await?;
             println!("inserted {count} datasets in {secs:.1} s ({})", db.backend().name());
             db.close().await;
+        }
+        Command::Bench { command: BenchCommand::SeedGis { features } } => {
+            let db = open_db(&cfg).await?;
+            let identity = cityos_identity::Identity::new(db.clone(), clock.clone(), cfg.security.clone());
+            demo::seed(&identity).await?;
+            let gis = cityos_gis::Gis::new(db.clone(), clock.clone(), identity, &cfg.server.public_url);
+            let started = std::time::Instant::now();
+            #[allow(clippy::cast_precision_loss)]
+            let scale = features as f64 / cityos_gis::demo::FULL_SCALE_FEATURES as f64;
+            let n =
+                cityos_gis::demo::seed_generated(&gis, 7, scale).await.map_err(|e| anyhow::anyhow!("{}", cityos_api::ApiError::from(e)))?;
+            let secs = started.elapsed().as_secs_f64();
+            #[allow(clippy::cast_precision_loss)]
+            let rate = n as f64 / secs.max(0.001);
+            println!("inserted {n} network features in {secs:.1} s ({rate:.0} features/s, {})", db.backend().name());
+            db.close().await;
+        }
+        Command::Bench { command: BenchCommand::Ogc { targets, collection, filter, bbox_size, limit, connections, seconds } } => {
+            let extra = filter
+                .map(|f| format!("&filter-lang=cql2-text&filter={}", form_urlencoded::byte_serialize(f.as_bytes()).collect::<String>()))
+                .unwrap_or_default();
+            let paths = std::sync::Arc::new(cityos::bench_ogc::bbox_paths(&collection, 2000, bbox_size, limit, &extra, 42));
+            println!(
+                "{collection}: random {bbox_size}° boxes, limit {limit}{}, {connections} clients, {seconds} s each",
+                if extra.is_empty() { "" } else { ", with the filter" }
+            );
+            for t in &targets {
+                let r = cityos::bench_ogc::get_load(&t.base, paths.clone(), connections.max(1), seconds).await?;
+                #[allow(clippy::cast_precision_loss)]
+                let per_req = r.features as f64 / r.ok.max(1) as f64;
+                println!(
+                    "{:>10}: {:.1} req/s, p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, {per_req:.1} features/response, {} failed",
+                    t.name,
+                    r.throughput(),
+                    r.latency(0.5),
+                    r.latency(0.95),
+                    r.latency(0.99),
+                    r.failed
+                );
+            }
         }
         Command::Bench { command: BenchCommand::Webhooks { url, secret, connections, seconds } } => {
             let db = open_db(&cfg).await?;

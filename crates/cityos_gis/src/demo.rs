@@ -39,6 +39,10 @@ const WARDS_CSV: &str = include_str!("../../cityos_identity/data/hcmc-wards-2025
 /// The seed `cityos demo` uses.
 pub const DEMO_SEED: u64 = 20_250_701;
 
+/// About how many features [`generate`] makes at scale 1 (the demo); a
+/// benchmark wanting N features asks for scale N / this.
+pub const FULL_SCALE_FEATURES: usize = 159_076;
+
 /// Nodes of one network are at least this far apart (metres).
 pub const MIN_NODE_SPACING_M: f64 = 3.0;
 
@@ -973,6 +977,7 @@ mod tests {
         let total: usize = g.iter().map(|(_, v)| v.len()).sum();
         eprintln!("{total} features: {:?}", g.iter().map(|(c, v)| (*c, v.len())).collect::<Vec<_>>());
         assert!(total >= 100_000, "{total}");
+        assert!(total.abs_diff(FULL_SCALE_FEATURES) * 20 < FULL_SCALE_FEATURES, "FULL_SCALE_FEATURES is within 5% of {total}");
         for c in model::COLLECTIONS {
             assert!(g.iter().any(|(id, v)| *id == c.id && !v.is_empty()), "{} is empty", c.id);
         }

@@ -9,6 +9,7 @@
 //! with a scope covering the feature's owner agency.
 
 mod connect;
+pub mod extent;
 mod search;
 mod validate;
 mod write;

@@ -20,7 +20,21 @@ import { session } from '../session';
 import { mergePatch, type Connection, type GisFeature, type HistoryEntry } from './api';
 import { gisClient } from './client';
 import { attributesOf, canEditAsset, collectionDef, collectionTitle, CONDITIONS, networkOf, networkTitle, STATUSES, type Attr } from './model';
-import { actorParts, buildPropertyPatch, diffProperties, editableAttributes, farFromCity, formatValue, geometryChanged, historyTime, inputValue, parsePosition, type FieldError } from './values';
+import {
+  actorParts,
+  buildPropertyPatch,
+  diffProperties,
+  editableAttributes,
+  farFromCity,
+  formatValue,
+  geometryChanged,
+  historyTime,
+  inputValue,
+  isoTime,
+  parsePosition,
+  positionText,
+  type FieldError,
+} from './values';
 import { anchorOf } from './view';
 
 type Mode = 'view' | 'edit' | 'move' | 'delete';
@@ -314,7 +328,7 @@ export class AssetPanel extends ConsoleElement {
         ${anchor
           ? html`<tr data-attr="position">
               <th scope="row">${feature.geometry?.type === 'Point' ? t('gis.position') : t('gis.startPoint')}</th>
-              <td>${formatNumber(anchor[1], locale, 6)}, ${formatNumber(anchor[0], locale, 6)}</td>
+              <td>${positionText(anchor, locale)}</td>
             </tr>`
           : nothing}
       </tbody>
@@ -366,7 +380,8 @@ export class AssetPanel extends ConsoleElement {
         return html`<li class="gis-version" data-version=${entry.version} data-change=${entry.change}>
           <p class="gis-version-head">
             <strong>${t('gis.version', { version: formatNumber(entry.version, locale) })}</strong>
-            · ${tMaybe(`gis.change.${entry.change}`, entry.change)} · ${historyTime(entry.valid_from, locale)} · ${who}
+            · ${tMaybe(`gis.change.${entry.change}`, entry.change)} ·
+            <time class="gis-version-time" datetime=${isoTime(entry.valid_from) ?? nothing}>${historyTime(entry.valid_from, locale)}</time> · ${who}
           </p>
           ${entry.change === 'create' || !previous
             ? nothing
@@ -498,14 +513,41 @@ export class AssetPanel extends ConsoleElement {
     </div>`;
   }
 
+  /**
+   * Escape steps back: out of a form or the delete question to the panel (focus on
+   * its first action), and from the panel to where it was opened from (the page
+   * decides where focus goes). A key already handled inside (an open select) is left alone.
+   */
+  private onKeydown(event: KeyboardEvent): void {
+    if (event.key !== 'Escape' || event.defaultPrevented || event.isComposing) return;
+    event.preventDefault();
+    if (this.mode !== 'view') {
+      if (!this.saving) this.setMode('view');
+      return;
+    }
+    this.close();
+  }
+
+  private close(): void {
+    this.dispatchEvent(new CustomEvent('gis-close', { bubbles: true }));
+  }
+
   override render(): TemplateResult {
     const locale = getLocale();
     const feature = this.feature;
     const def = collectionDef(this.collection);
-    return html`<section class="card gis-asset" aria-labelledby="gis-asset-heading" data-feature-id=${this.featureId} data-collection=${this.collection}>
+    return html`<section
+      class="card gis-asset"
+      aria-labelledby="gis-asset-heading"
+      aria-describedby="gis-asset-keys"
+      data-feature-id=${this.featureId}
+      data-collection=${this.collection}
+      @keydown=${(e: KeyboardEvent) => this.onKeydown(e)}
+    >
+      <p id="gis-asset-keys" class="visually-hidden">${t('gis.escapeHint')}</p>
       <div class="gis-asset-top">
         <h2 id="gis-asset-heading" class="gis-asset-heading" tabindex="-1">${feature ? this.name() : this.featureId}</h2>
-        <button type="button" class="button button-small button-secondary" @click=${() => this.dispatchEvent(new CustomEvent('gis-close', { bubbles: true }))}>
+        <button type="button" class="button button-small button-secondary" data-action="close" @click=${() => this.close()}>
           ${t('common.close')}
         </button>
       </div>

@@ -109,6 +109,8 @@ export class GisPage extends ConsoleElement {
    * change the list under the keyboard), `none` (clicked on the map).
    */
   private framing: 'zoom' | 'pan' | 'none' = 'zoom';
+  /** The open asset was opened from the keyboard list: closing it returns focus to its button there. */
+  private openedFromList = false;
   private listCache: {
     key: { results: CollectionResult[]; visible: Set<Network>; locale: string };
     value: { items: ListedFeature[]; total: number };
@@ -140,6 +142,7 @@ export class GisPage extends ConsoleElement {
       const id = params.get('id');
       if (collection && id && collectionDef(collection)) {
         this.framing = 'zoom';
+        this.openedFromList = false;
         this.selection = { collection, id };
       }
     }
@@ -233,17 +236,23 @@ export class GisPage extends ConsoleElement {
     return { bbox: [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()], zoom: this.map.getZoom() };
   }
 
-  /** Loads what the view shows: features of the visible networks' collections, or only their counts when zoomed out. */
-  private async reload(force = false): Promise<void> {
+  /**
+   * Loads what the view shows: features of the visible networks' collections, or only their counts when zoomed out.
+   * With `only`, just that network is loaded for the view already shown (a layer switched on) and the other
+   * networks' results are kept: about a sixth of the requests of a full reload.
+   */
+  private async reload(force = false, only: Network | null = null): Promise<void> {
     const view = this.currentView();
     if (!view || !this.mapReady) return;
     if (!force && sameView(this.lastView, view)) return;
+    // A partial load needs the rest of the view in place: while a full load is running, or after the view moved, load everything.
+    const partial = only !== null && !this.loading && this.lastView !== null && sameView(this.lastView, view);
     this.lastView = view;
     this.loadAbort?.abort();
     const abort = new AbortController();
     this.loadAbort = abort;
     this.zoom = view.zoom;
-    const plan = planLoad(view.zoom, this.visible);
+    const plan = planLoad(view.zoom, partial && only ? new Set([only]) : this.visible);
     this.loading = true;
     const tasks: Array<() => Promise<CollectionResult>> = [
       ...plan.load.map((def) => async () => {
@@ -266,7 +275,7 @@ export class GisPage extends ConsoleElement {
       if (outcome.status === 'fulfilled') results.push(outcome.value);
       else firstError ??= outcome.reason;
     }
-    this.results = results;
+    this.results = partial ? [...this.results.filter((result) => networkOf(result.collection) !== only), ...results] : results;
     this.error = firstError ? describeError(firstError) : '';
     this.loading = false;
     this.drawFeatures();
@@ -345,7 +354,7 @@ export class GisPage extends ConsoleElement {
       if (this.map?.getLayer(layer)) this.map.setLayoutProperty(layer, 'visibility', on ? 'visible' : 'none');
     }
     announce(t(on ? 'gis.layerShown' : 'gis.layerHidden', { network: networkTitle(network, getLocale()) }));
-    if (on) void this.reload(true);
+    if (on) void this.reload(true, network);
     else {
       this.results = this.results.filter((result) => networkOf(result.collection) !== network);
       this.drawFeatures();
@@ -354,6 +363,7 @@ export class GisPage extends ConsoleElement {
 
   private select(selection: Selection | null, framing: 'zoom' | 'pan' | 'none' = 'pan'): void {
     this.framing = framing;
+    this.openedFromList = selection !== null && framing === 'pan';
     this.selection = selection;
     // Keep the open asset in the address without a route change (which would move focus to the page heading).
     const params = selection ? `?${new URLSearchParams({ collection: selection.collection, id: selection.id }).toString()}` : '';
@@ -369,6 +379,21 @@ export class GisPage extends ConsoleElement {
     this.drawSelected(event.detail.feature, event.detail.frame);
     // Frame once per opening; later reloads of the same asset (after an edit) leave the view alone.
     this.framing = 'none';
+  }
+
+  /**
+   * Closes the asset panel (its close button or Escape) and puts focus back where
+   * the asset was opened: its button in the list, else the list's heading.
+   */
+  private closePanel(): void {
+    const from = this.openedFromList ? this.selection : null;
+    this.select(null);
+    const button = from
+      ? [...this.querySelectorAll<HTMLElement>('.gis-feature-button')].find(
+          (candidate) => candidate.dataset['featureId'] === from.id && candidate.dataset['collection'] === from.collection,
+        )
+      : undefined;
+    (button ?? this.querySelector<HTMLElement>('#gis-list-heading'))?.focus();
   }
 
   private onFeatureChanged(): void {
@@ -425,7 +450,7 @@ export class GisPage extends ConsoleElement {
                 <circle cx="36" cy="8" r="5" fill=${style.point === 'filled' ? style.colour : '#ffffff'} stroke=${style.point === 'filled' ? '#ffffff' : style.colour} stroke-width=${style.point === 'double' ? 3 : 2} />
                 ${style.point === 'filled' ? svg`<circle cx="36" cy="8" r="6" fill="none" stroke=${style.colour} stroke-width="1" />` : nothing}
               </svg>
-              ${networkTitle(network, locale)}
+              <span class="gis-layer-name">${networkTitle(network, locale)}</span>
             </label>
             <span class="gis-legend-text hint" id=${`${id}-legend`}>
               ${hasLinks
@@ -542,10 +567,7 @@ export class GisPage extends ConsoleElement {
                 @gis-feature-loaded=${(e: CustomEvent<{ feature: GisFeature; frame: boolean }>) => this.onFeatureLoaded(e)}
                 @gis-feature-changed=${() => this.onFeatureChanged()}
                 @gis-feature-deleted=${() => this.onFeatureDeleted()}
-                @gis-close=${() => {
-                  this.select(null);
-                  this.querySelector<HTMLElement>('#gis-list-heading')?.focus();
-                }}
+                @gis-close=${() => this.closePanel()}
               ></cityos-gis-asset-panel>`
             : nothing}
           ${this.renderList()}

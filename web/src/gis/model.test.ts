@@ -11,9 +11,12 @@ import {
   farFromCity,
   formatValue,
   geometryChanged,
+  historyTime,
   inputValue,
+  isoTime,
   parseLocaleNumber,
   parsePosition,
+  positionText,
 } from './values';
 import { anchorOf, DETAIL_ZOOM, featureBounds, hiddenCount, limitConcurrency, planLoad, sameView } from './view';
 import { COMMON_ATTRIBUTES } from './model';
@@ -101,6 +104,24 @@ describe('attribute values', () => {
     expect(formatValue(undefined, null, 'vi')).toBe('');
     const status = COMMON_ATTRIBUTES.find((a) => a.name === 'status');
     expect(formatValue(status, 'disused', 'vi', (_a, v) => `label:${v}`)).toBe('label:disused');
+  });
+
+  it('shows history times as dd/mm/yyyy HH:mm in Ho Chi Minh City time, in both languages', () => {
+    // 17:30 UTC on 5 January is 00:30 on the 6th in the city (UTC+7).
+    const at = Date.UTC(2026, 0, 5, 17, 30);
+    expect(historyTime(at, 'vi')).toBe('06/01/2026 00:30');
+    expect(historyTime(at, 'en')).toBe('06/01/2026 00:30');
+    expect(historyTime(String(at), 'vi')).toBe('06/01/2026 00:30');
+    expect(historyTime('2026-03-07T01:02:00Z', 'en')).toBe('07/03/2026 08:02');
+    const validFrom = COMMON_ATTRIBUTES.find((a) => a.name === 'valid_from');
+    expect(formatValue(validFrom, at, 'vi')).toBe('06/01/2026 00:30');
+    expect(isoTime(at)).toBe('2026-01-05T17:30:00.000Z');
+    expect(isoTime('not a time')).toBeNull();
+  });
+
+  it('writes a position so that the decimal comma cannot be read as the separator', () => {
+    expect(positionText([106.7021, 10.7771], 'vi')).toBe('10,7771; 106,7021');
+    expect(positionText([106.7021, 10.7771], 'en')).toBe('10.7771, 106.7021');
   });
 
   it('parses numbers typed in either language', () => {

@@ -208,6 +208,22 @@ export function historyTime(value: number | string, locale: Locale): string {
   return typeof value === 'number' || /^\d+$/.test(String(value)) ? formatDateTime(Number(value), locale) : formatDateTime(value, locale) || formatDate(value, locale);
 }
 
+/** A history time (epoch ms or RFC 3339) as RFC 3339 UTC for `<time datetime>`; null when unreadable. */
+export function isoTime(value: number | string): string | null {
+  const date = new Date(typeof value === 'number' || /^\d+$/.test(String(value)) ? Number(value) : value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/**
+ * A position as `latitude; longitude` in Vietnamese (`10,7771; 106,7021`: a comma
+ * there is the decimal mark, so it cannot also separate the two) and
+ * `latitude, longitude` in English (`10.7771, 106.7021`).
+ */
+export function positionText(position: readonly [number, number], locale: Locale): string {
+  const [lon, lat] = position;
+  return `${formatNumber(lat, locale, 6)}${locale === 'vi' ? '; ' : ', '}${formatNumber(lon, locale, 6)}`;
+}
+
 /** Whether the file name is one the importer reads. */
 export function importableFile(name: string): boolean {
   return /\.(geo)?json$|\.gpkg$|\.csv$|\.zip$/i.test(name);

@@ -1455,4 +1455,5 @@ export const en: Record<MessageKey, string> = {
   'gis.crsName.EPSG_9211': 'VN-2000 / TM-3 central meridian 106°00′',
   'gis.crsName.EPSG_9212': 'VN-2000 / TM-3 central meridian 106°15′',
   'gis.crsName.EPSG_5899': 'VN-2000 / TM-3 central meridian 107°45′ (former Ba Ria – Vung Tau)',
+  'gis.escapeHint': 'Press Esc to close this panel (or to cancel while editing).',
 };

@@ -1456,6 +1456,7 @@ export const vi = {
   'gis.crsName.EPSG_9211': 'VN-2000 / TM-3 kinh tuyến trục 106°00′',
   'gis.crsName.EPSG_9212': 'VN-2000 / TM-3 kinh tuyến trục 106°15′',
   'gis.crsName.EPSG_5899': 'VN-2000 / TM-3 kinh tuyến trục 107°45′ (Bà Rịa – Vũng Tàu cũ)',
+  'gis.escapeHint': 'Nhấn Esc để đóng bảng này (hoặc để hủy khi đang sửa).',
 } as const;
 
 /** A key of the translation catalogue. */

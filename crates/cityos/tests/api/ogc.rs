@@ -466,3 +466,267 @@ async fn cql2_text_and_json_filters_with_filter_crs() {
     assert_exception(r, 400).await;
     app.cleanup().await;
 }
+
+fn bbox_of(c: &Value) -> Vec<f64> {
+    c["extent"]["spatial"]["bbox"][0].as_array().expect("bbox").iter().map(|n| n.as_f64().expect("number")).collect()
+}
+
+fn close(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-9)
+}
+
+#[tokio::test]
+async fn collection_extents_come_from_the_data() {
+    let app = TestApp::spawn().await;
+    let token = app.agency_user("ogc_extent", "SO-XD", Role::Staff).await;
+    // Empty: the city's box and an open interval.
+    let empty: Value = app.get("/ogc/collections/water-valves", None).await.json().await.unwrap();
+    assert!(close(&bbox_of(&empty), &[106.30, 8.50, 107.70, 11.60]), "{empty}");
+    assert_eq!(empty["extent"]["temporal"]["interval"], json!([[null, null]]));
+
+    let (a, _) = create(&app, &token, "water-valves", &valve("Van Tây", 106.61, 10.71)).await;
+    create(&app, &token, "water-valves", &valve("Van Đông", 106.83, 10.92)).await;
+    let pipe = json!({
+        "type": "Feature",
+        "geometry": { "type": "LineString", "coordinates": [[106.65, 10.75], [106.66, 10.77], [106.70, 10.74]] },
+        "properties": { "name": "Ống 1", "status": "functional", "diameter_mm": 300.0 },
+    });
+    create(&app, &token, "water-pipes", &pipe).await;
+    let one: Value = app.get("/ogc/collections/water-valves", None).await.json().await.unwrap();
+    assert!(close(&bbox_of(&one), &[106.61, 10.71, 106.83, 10.92]), "{one}");
+    let interval = &one["extent"]["temporal"]["interval"][0];
+    let start = interval[0].as_str().expect("start");
+    assert!(chrono::DateTime::parse_from_rfc3339(start).is_ok(), "{start}");
+    assert!(interval[1].is_null(), "current features are valid without end: {interval}");
+
+    // The list agrees, per collection; a line's box spans all its vertices.
+    let all: Value = app.get("/ogc/collections", None).await.json().await.unwrap();
+    let by_id = |id: &str| all["collections"].as_array().unwrap().iter().find(|c| c["id"] == id).cloned().expect(id);
+    assert!(close(&bbox_of(&by_id("water-valves")), &[106.61, 10.71, 106.83, 10.92]));
+    assert!(close(&bbox_of(&by_id("water-pipes")), &[106.65, 10.74, 106.70, 10.77]), "{}", by_id("water-pipes"));
+    assert!(close(&bbox_of(&by_id("sewer-pipes")), &[106.30, 8.50, 107.70, 11.60]));
+
+    // Writes through /ogc are seen at once: moving and deleting the western valve.
+    let path = format!("/ogc/collections/water-valves/items/{a}");
+    let patch = json!({ "geometry": { "type": "Point", "coordinates": [106.75, 10.60] } });
+    let r = send(&app, reqwest::Method::PATCH, &path, Some(&token), Some(("application/merge-patch+json", &patch)), &[]).await;
+    assert_eq!(r.status(), 200);
+    let moved: Value = app.get("/ogc/collections/water-valves", None).await.json().await.unwrap();
+    assert!(close(&bbox_of(&moved), &[106.75, 10.60, 106.83, 10.92]), "{moved}");
+    let r = send(&app, reqwest::Method::DELETE, &path, Some(&token), None, &[]).await;
+    assert_eq!(r.status(), 204);
+    let left: Value = app.get("/ogc/collections/water-valves", None).await.json().await.unwrap();
+    assert!(close(&bbox_of(&left), &[106.83, 10.92, 106.83, 10.92]), "{left}");
+
+    // Writes from elsewhere (imports, the demo) show within the cache's lifetime.
+    let input: cityos_gis::model::FeatureInput = serde_json::from_value(valve("Van nhập", 106.50, 10.50)).unwrap();
+    app.app.gis.insert_many_as_system("SO-XD", "water-valves", vec![input]).await.unwrap();
+    let cached: Value = app.get("/ogc/collections/water-valves", None).await.json().await.unwrap();
+    assert!(close(&bbox_of(&cached), &[106.83, 10.92, 106.83, 10.92]), "served from the cache: {cached}");
+    app.clock.advance(chrono::Duration::milliseconds(cityos_gis::store::extent::EXTENT_TTL_MS + 1));
+    let fresh: Value = app.get("/ogc/collections/water-valves", None).await.json().await.unwrap();
+    assert!(close(&bbox_of(&fresh), &[106.50, 10.50, 106.83, 10.92]), "{fresh}");
+    app.cleanup().await;
+}
+
+/// A write that must fail: method, content type, body, extra headers, expected status.
+type BadWrite = (reqwest::Method, &'static str, Vec<u8>, Vec<(&'static str, &'static str)>, u16);
+
+#[tokio::test]
+async fn malformed_input_is_a_4xx_ogc_exception_never_a_500() {
+    let app = TestApp::spawn().await;
+    let token = app.agency_user("ogc_fuzz", "SO-XD", Role::Staff).await;
+    let (id, etag) = create(&app, &token, "water-valves", &valve("Van thử", 106.70, 10.80)).await;
+    let deep = format!("{}name = 'a'{}", "(".repeat(3000), ")".repeat(3000));
+    let mut failures = Vec::new();
+    let queries: Vec<String> = [
+        "bbox=NaN,10,107,11",
+        "bbox=106,10,inf,11",
+        "bbox=1e400,10,107,11",
+        "bbox=106,10,107",
+        "bbox=106,10,107,11,12",
+        "bbox=,,,",
+        "bbox=107,10,106,11",
+        "bbox=106,11,107,10",
+        "bbox=-200,10,107,11",
+        "bbox=106,-95,107,11",
+        "bbox=1e300,1e300,1e301,1e301&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3857",
+        "bbox=0,0,1,1&bbox-crs=urn:nowhere",
+        "datetime=2026-13-01",
+        "datetime=2026-01-01T25:00:00Z",
+        "datetime=2026-02-01/2026-01-01",
+        "datetime=/",
+        "datetime=",
+        "datetime=2026-01-01/2026-01-02/2026-01-03",
+        "datetime=99999-01-01",
+        "filter=(((",
+        "filter=name%20%3D%20'a",
+        "filter=name%20LIKE",
+        "filter=S_INTERSECTS(geometry,POINT(1))",
+        "filter=T_AFTER(valid_from,TIMESTAMP('nope'))",
+        "filter=%5B%5D&filter-lang=cql2-json",
+        "filter=%7B%22op%22%3A%22%3D%22%7D&filter-lang=cql2-json",
+        "filter=name%20%3D%20'a'&filter-lang=cql3",
+        "filter=name%20%3D%20'a'&filter-lang=",
+        "filter=name%20%3D%20'a'&filter-crs=EPSG:1",
+        "crs=unknown",
+        "crs=",
+        "offset=99999999999999999999",
+        "limit=-1",
+        "limit=1.5",
+        "name=%FF",
+        "%FF=1",
+        "f=%C3",
+        "diameter_mm=abc",
+        "diameter_mm=NaN",
+        "install_date=2026-02-30",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .chain([format!("filter={}", deep.replace(' ', "%20").replace('\'', "%27"))])
+    .collect();
+    for q in &queries {
+        let r = app.get(&format!("/ogc/collections/water-valves/items?{q}"), None).await;
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        if status != 400 || !body["code"].is_string() || !body["description"].is_string() {
+            failures.push(format!("GET ?{q} -> {status} {body}"));
+        }
+    }
+    // Edge values that may be answered or refused, but never fail.
+    for q in [
+        "filter=S_INTERSECTS(geometry,POINT(1e308%201e308))",
+        "filter=S_INTERSECTS(geometry,POINT(1e308%201e308))&filter-crs=EPSG:3857",
+        "filter=T_INTERSECTS(valid_from,INTERVAL('2026-01-01','2025-01-01'))",
+        "filter=diameter_mm%20BETWEEN%205%20AND%201",
+        "filter=name%20LIKE%20'%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25%25x'",
+        "datetime=0000-01-01T00:00:00Z/..",
+        "datetime=2026-01-01T00:00:00.999999999999Z",
+        "bbox=-1e10,-1e10,1e10,1e10&bbox-crs=EPSG:3857",
+        "bbox=1,2,3,4&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/32648",
+    ] {
+        let r = app.get(&format!("/ogc/collections/water-valves/items?{q}"), None).await;
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        let fine = match status {
+            200 => body["type"] == "FeatureCollection",
+            400 => body["code"].is_string() && body["description"].is_string(),
+            _ => false,
+        };
+        if !fine {
+            failures.push(format!("GET ?{q} -> {status} {body}"));
+        }
+    }
+    // Huge offsets and limits are answered (empty page, clamped limit), not refused or failed.
+    for q in ["offset=9223372036854775807", "offset=9223372036854775807&limit=9223372036854775807"] {
+        let r = app.get(&format!("/ogc/collections/water-valves/items?{q}"), None).await;
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        if status != 200 || body["numberReturned"] != 0 {
+            failures.push(format!("GET ?{q} -> {status} {body}"));
+        }
+    }
+    // Non-UTF-8 and unknown ids in paths.
+    for (path, want) in [
+        ("/ogc/collections/%FF/items".to_string(), 404),
+        ("/ogc/collections/water-valves/items/%FF%FE".to_string(), 404),
+        ("/ogc/collections/%FF".to_string(), 404),
+        (format!("/ogc/collections/water-valves/items/{}", "x".repeat(5000)), 404),
+        ("/ogc/collections/water-valves/queryables?f=%FF".to_string(), 400),
+    ] {
+        let r = app.get(&path, None).await;
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        if !(status == want || status == 400) || !body["code"].is_string() {
+            failures.push(format!("GET {path} -> {status} {body}"));
+        }
+    }
+    // Writes with wrong content types, bodies and preconditions.
+    let path = format!("/ogc/collections/water-valves/items/{id}");
+    let feature = valve("Van thử", 106.70, 10.80);
+    let bodies: Vec<BadWrite> = vec![
+        (reqwest::Method::PUT, "text/plain", feature.to_string().into_bytes(), vec![], 415),
+        (reqwest::Method::PUT, "", feature.to_string().into_bytes(), vec![], 415),
+        (reqwest::Method::PUT, "application/geo+json", b"{not json".to_vec(), vec![], 400),
+        (reqwest::Method::PUT, "application/geo+json", b"[]".to_vec(), vec![], 400),
+        (reqwest::Method::PUT, "application/geo+json", vec![0xff, 0xfe, 0x00], vec![], 400),
+        (reqwest::Method::PUT, "application/geo+json", br#"{"type":"Feature"}"#.to_vec(), vec![], 400),
+        (
+            reqwest::Method::PUT,
+            "application/geo+json",
+            br#"{"type":"Feature","geometry":{"type":"Point","coordinates":"x"},"properties":{}}"#.to_vec(),
+            vec![],
+            400,
+        ),
+        (
+            reqwest::Method::PUT,
+            "application/geo+json",
+            br#"{"type":"Feature","geometry":{"type":"Point","coordinates":[1e308,1e308]},"properties":{}}"#.to_vec(),
+            vec![("content-crs", "<http://www.opengis.net/def/crs/EPSG/0/3857>")],
+            400,
+        ),
+        (
+            reqwest::Method::PUT,
+            "application/geo+json",
+            br#"{"type":"Feature","geometry":{"type":"Point","coordinates":[500,500]},"properties":{}}"#.to_vec(),
+            vec![],
+            400,
+        ),
+        (
+            reqwest::Method::PUT,
+            "application/geo+json",
+            br#"{"type":"Feature","geometry":{"type":"Point","coordinates":[106.7,10.8]},"properties":"x"}"#.to_vec(),
+            vec![],
+            400,
+        ),
+        (reqwest::Method::PUT, "application/geo+json", feature.to_string().into_bytes(), vec![("content-crs", "garbage")], 400),
+        (reqwest::Method::PUT, "application/geo+json", feature.to_string().into_bytes(), vec![("if-match", "garbage")], 412),
+        (reqwest::Method::PUT, "application/geo+json", feature.to_string().into_bytes(), vec![("if-match", "\"\"")], 412),
+        (reqwest::Method::PATCH, "application/geo+json", br#"{"properties":{}}"#.to_vec(), vec![], 415),
+        (reqwest::Method::PATCH, "application/merge-patch+json", b"null".to_vec(), vec![], 400),
+        (reqwest::Method::PATCH, "application/merge-patch+json", b"[1]".to_vec(), vec![], 400),
+        (reqwest::Method::PATCH, "application/merge-patch+json", b"{".to_vec(), vec![], 400),
+        (reqwest::Method::PATCH, "application/merge-patch+json", br#"{"geometry":{"type":"Nope"}}"#.to_vec(), vec![], 400),
+        (reqwest::Method::PATCH, "application/merge-patch+json", br#"{"geometry":7}"#.to_vec(), vec![], 400),
+        (reqwest::Method::PATCH, "application/merge-patch+json", br#"{"properties":7}"#.to_vec(), vec![], 400),
+        (reqwest::Method::PATCH, "application/merge-patch+json", br#"{"properties":{"diameter_mm":"wide"}}"#.to_vec(), vec![], 400),
+        (reqwest::Method::PATCH, "application/merge-patch+json", br#"{"properties":{}}"#.to_vec(), vec![("if-match", "W/\"x\"")], 412),
+        (reqwest::Method::DELETE, "", Vec::new(), vec![("if-match", "garbage")], 412),
+    ];
+    for (method, ct, body, headers, want) in bodies {
+        let mut rb = app.http.request(method.clone(), format!("{}{path}", app.url)).bearer_auth(&token).body(body);
+        if !ct.is_empty() {
+            rb = rb.header("content-type", ct);
+        }
+        for (k, v) in &headers {
+            rb = rb.header(*k, *v);
+        }
+        let r = rb.send().await.expect("request");
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap_or_default();
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if status != want || !body["code"].is_string() {
+            failures.push(format!("{method} {ct} {headers:?} -> {status} {text}"));
+        }
+    }
+    // An If-Match that is not text is refused, not ignored.
+    let r = app
+        .http
+        .put(format!("{}{path}", app.url))
+        .bearer_auth(&token)
+        .header("content-type", "application/geo+json")
+        .header("if-match", reqwest::header::HeaderValue::from_bytes(b"\"\xff\"").unwrap())
+        .body(feature.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    if !(status == 400 || status == 412) {
+        failures.push(format!("PUT with a non-text If-Match -> {status}"));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Nothing above changed the feature.
+    let r = app.get(&path, None).await;
+    assert_eq!(r.headers()["etag"].to_str().unwrap(), etag);
+    app.cleanup().await;
+}

@@ -4,12 +4,12 @@
 
 use super::meta::Lang;
 use super::params::{self, QueryPairs};
-use super::{base_url, html, invalid_parameter, json_response, link, not_found, Format, OgcError, OgcResult};
+use super::{base_url, html, invalid_parameter, json_response, link, not_found, Format, OgcError, OgcPath, OgcResult};
 use crate::model::{self, CollectionDef, Feature, FeatureInput};
 use crate::store::ItemQuery;
 use crate::Gis;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::SecondsFormat;
 use cityos_api::{ApiError, Caller};
@@ -46,7 +46,7 @@ fn now_rfc3339(gis: &Gis) -> String {
 }
 
 /// `GET /collections/{id}/items`.
-pub(crate) async fn list(State(gis): State<Gis>, Path(id): Path<String>, headers: HeaderMap, q: QueryPairs) -> OgcResult {
+pub(crate) async fn list(State(gis): State<Gis>, OgcPath(id): OgcPath<String>, headers: HeaderMap, q: QueryPairs) -> OgcResult {
     let coll = collection_or_404(&id)?;
     let p = params::items(coll, &q.0)?;
     let format = Format::negotiate(p.f.as_deref(), &headers)?;
@@ -115,7 +115,12 @@ pub(crate) async fn list(State(gis): State<Gis>, Path(id): Path<String>, headers
 }
 
 /// `GET /collections/{id}/items/{featureId}`.
-pub(crate) async fn one(State(gis): State<Gis>, Path((id, fid)): Path<(String, String)>, headers: HeaderMap, q: QueryPairs) -> OgcResult {
+pub(crate) async fn one(
+    State(gis): State<Gis>,
+    OgcPath((id, fid)): OgcPath<(String, String)>,
+    headers: HeaderMap,
+    q: QueryPairs,
+) -> OgcResult {
     let coll = collection_or_404(&id)?;
     let mut f = None;
     let mut out_crs = None;
@@ -269,8 +274,10 @@ fn read_body(b: BodyBytes) -> Result<Bytes, OgcError> {
     })
 }
 
+/// `If-Match`, as text: bytes that are not visible ASCII are kept (lossily)
+/// so that such a header matches no ETag (412) instead of being ignored.
 fn if_match(headers: &HeaderMap) -> Option<String> {
-    headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string)
+    headers.get(header::IF_MATCH).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
 /// The answer to a write: the feature (CRS84) with its ETag.
@@ -294,7 +301,7 @@ fn written(base: &str, coll: &CollectionDef, f: &Feature, status: StatusCode) ->
 /// `POST /collections/{id}/items` (Part 4 create).
 pub(crate) async fn create(
     State(gis): State<Gis>,
-    Path(id): Path<String>,
+    OgcPath(id): OgcPath<String>,
     caller: Caller,
     headers: HeaderMap,
     q: QueryPairs,
@@ -305,13 +312,14 @@ pub(crate) async fn create(
     let body = read_body(body)?;
     let input = feature_input(&headers, &body)?;
     let f = gis.create(&caller, coll.id, input).await?;
+    gis.invalidate_extents();
     written(&base_url(&gis, &headers), coll, &f, StatusCode::CREATED)
 }
 
 /// `PUT /collections/{id}/items/{featureId}` (Part 4 replace).
 pub(crate) async fn replace(
     State(gis): State<Gis>,
-    Path((id, fid)): Path<(String, String)>,
+    OgcPath((id, fid)): OgcPath<(String, String)>,
     caller: Caller,
     headers: HeaderMap,
     q: QueryPairs,
@@ -326,13 +334,14 @@ pub(crate) async fn replace(
     }
     input.id = Some(fid.clone());
     let f = gis.replace(&caller, coll.id, &fid, input, if_match(&headers).as_deref()).await?;
+    gis.invalidate_extents();
     written(&base_url(&gis, &headers), coll, &f, StatusCode::OK)
 }
 
 /// `PATCH /collections/{id}/items/{featureId}` (Part 4 update, RFC 7396 merge patch).
 pub(crate) async fn update(
     State(gis): State<Gis>,
-    Path((id, fid)): Path<(String, String)>,
+    OgcPath((id, fid)): OgcPath<(String, String)>,
     caller: Caller,
     headers: HeaderMap,
     q: QueryPairs,
@@ -356,13 +365,14 @@ pub(crate) async fn update(
         *g = serde_json::to_value(&geometry).map_err(|e| OgcError(ApiError::internal(&e)))?;
     }
     let f = gis.patch(&caller, coll.id, &fid, &patch, if_match(&headers).as_deref()).await?;
+    gis.invalidate_extents();
     written(&base_url(&gis, &headers), coll, &f, StatusCode::OK)
 }
 
 /// `DELETE /collections/{id}/items/{featureId}` (Part 4 delete).
 pub(crate) async fn remove(
     State(gis): State<Gis>,
-    Path((id, fid)): Path<(String, String)>,
+    OgcPath((id, fid)): OgcPath<(String, String)>,
     caller: Caller,
     headers: HeaderMap,
     q: QueryPairs,
@@ -370,5 +380,6 @@ pub(crate) async fn remove(
     let coll = collection_or_404(&id)?;
     no_params(&q)?;
     gis.delete(&caller, coll.id, &fid, if_match(&headers).as_deref()).await?;
+    gis.invalidate_extents();
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -1,10 +1,11 @@
 //! The landing page, conformance declaration, collections and queryables.
 
 use super::params::{self, QueryPairs};
-use super::{base_url, html, json_response, link, not_found, Format, OgcResult};
+use super::{base_url, html, json_response, link, not_found, Format, OgcPath, OgcResult};
 use crate::model::{self, CollectionDef, Kind};
+use crate::store::extent::Extent;
 use crate::Gis;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
 use cityos_geo::crs::Crs;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -38,7 +39,8 @@ pub(crate) const CONFORMANCE: &[&str] = &[
 
 /// The area the city's networks lie in, CRS84: Ho Chi Minh City since
 /// 1 July 2025 (with the former Bình Dương and Bà Rịa – Vũng Tàu, and the
-/// Côn Đảo special zone). Advertised as each collection's spatial extent.
+/// Côn Đảo special zone). Advertised as the spatial extent of a collection
+/// that holds no feature yet; others advertise their data's own box.
 pub(crate) const CITY_EXTENT: [f64; 4] = [106.30, 8.50, 107.70, 11.60];
 
 /// The Gregorian calendar, for temporal extents.
@@ -138,8 +140,23 @@ pub(crate) fn crs_list() -> Vec<&'static str> {
     Crs::ALL.iter().map(|c| c.uri()).collect()
 }
 
+/// A collection's `extent`: the box of its current features and the span of
+/// their validity (open at the end while features are current), or the
+/// city's box and an open interval when it holds none.
+pub(crate) fn extent_json(extent: Option<&Extent>) -> Value {
+    let instant = |ms: i64| Value::String(cityos_core::from_millis(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let (bbox, interval) = match extent {
+        Some(e) => (e.bbox, json!([[instant(e.start), e.end.map_or(Value::Null, instant)]])),
+        None => (CITY_EXTENT, json!([[Value::Null, Value::Null]])),
+    };
+    json!({
+        "spatial": { "bbox": [bbox], "crs": Crs::Crs84.uri() },
+        "temporal": { "interval": interval, "trs": GREGORIAN },
+    })
+}
+
 /// The JSON description of one collection.
-pub(crate) fn collection_json(base: &str, c: &CollectionDef, lang: Lang) -> Value {
+pub(crate) fn collection_json(base: &str, c: &CollectionDef, extent: Option<&Extent>, lang: Lang) -> Value {
     let href = format!("{base}/collections/{}", c.id);
     let (net_vi, net_en) = c.network.titles();
     let kind = match (c.kind, lang) {
@@ -159,10 +176,7 @@ pub(crate) fn collection_json(base: &str, c: &CollectionDef, lang: Lang) -> Valu
         "title": lang.pick(c.title_vi, c.title_en),
         "description": description,
         "itemType": "feature",
-        "extent": {
-            "spatial": { "bbox": [CITY_EXTENT], "crs": Crs::Crs84.uri() },
-            "temporal": { "interval": [[Value::Null, Value::Null]], "trs": GREGORIAN },
-        },
+        "extent": extent_json(extent),
         "crs": crs_list(),
         "storageCrs": Crs::Crs84.uri(),
         "links": [
@@ -180,7 +194,8 @@ pub(crate) async fn collections(State(gis): State<Gis>, headers: HeaderMap, q: Q
     let format = Format::negotiate(f.as_deref(), &headers)?;
     let lang = Lang::from_headers(&headers);
     let base = base_url(&gis, &headers);
-    let list: Vec<Value> = model::COLLECTIONS.iter().map(|c| collection_json(&base, c, lang)).collect();
+    let extents = gis.extents().await?;
+    let list: Vec<Value> = model::COLLECTIONS.iter().map(|c| collection_json(&base, c, extents.get(c.id), lang)).collect();
     let body = json!({
         "links": [
             link(format!("{base}/collections?f=json"), "self", "application/json", lang.pick("Các lớp dữ liệu (JSON)", "Collections (JSON)")),
@@ -198,13 +213,14 @@ pub(crate) async fn collections(State(gis): State<Gis>, headers: HeaderMap, q: Q
     ))
 }
 
-pub(crate) async fn collection(State(gis): State<Gis>, Path(id): Path<String>, headers: HeaderMap, q: QueryPairs) -> OgcResult {
+pub(crate) async fn collection(State(gis): State<Gis>, OgcPath(id): OgcPath<String>, headers: HeaderMap, q: QueryPairs) -> OgcResult {
     let f = params::only_f(&q.0)?;
     let c = model::collection(&id).ok_or_else(|| not_found(format!("No collection `{id}`.")))?;
     let format = Format::negotiate(f.as_deref(), &headers)?;
     let lang = Lang::from_headers(&headers);
     let base = base_url(&gis, &headers);
-    let body = collection_json(&base, c, lang);
+    let extent = gis.extent(c.id).await?;
+    let body = collection_json(&base, c, extent.as_ref(), lang);
     Ok(with_language(
         match format {
             Format::Json => json_response(StatusCode::OK, "application/json", &body),
@@ -239,7 +255,7 @@ fn swap_title_description(v: &mut Value) {
     }
 }
 
-pub(crate) async fn queryables(State(gis): State<Gis>, Path(id): Path<String>, headers: HeaderMap, q: QueryPairs) -> OgcResult {
+pub(crate) async fn queryables(State(gis): State<Gis>, OgcPath(id): OgcPath<String>, headers: HeaderMap, q: QueryPairs) -> OgcResult {
     let f = params::only_f(&q.0)?;
     let c = model::collection(&id).ok_or_else(|| not_found(format!("No collection `{id}`.")))?;
     let format = Format::negotiate(f.as_deref(), &headers)?;
@@ -254,4 +270,23 @@ pub(crate) async fn queryables(State(gis): State<Gis>, Path(id): Path<String>, h
         lang,
     )
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extent_is_the_data_or_the_city() {
+        let e = Extent { bbox: [106.6, 10.7, 106.8, 10.9], start: 1_751_328_000_000, end: None, count: 2 };
+        let v = extent_json(Some(&e));
+        assert_eq!(v["spatial"]["bbox"], json!([[106.6, 10.7, 106.8, 10.9]]));
+        assert_eq!(v["temporal"]["interval"], json!([["2025-07-01T00:00:00Z", null]]));
+        let closed = Extent { end: Some(1_751_414_400_000), ..e };
+        assert_eq!(extent_json(Some(&closed))["temporal"]["interval"], json!([["2025-07-01T00:00:00Z", "2025-07-02T00:00:00Z"]]));
+        let empty = extent_json(None);
+        assert_eq!(empty["spatial"]["bbox"], json!([CITY_EXTENT]));
+        assert_eq!(empty["temporal"]["interval"], json!([[null, null]]));
+        assert_eq!(empty["spatial"]["crs"], Crs::Crs84.uri());
+    }
 }

@@ -125,6 +125,22 @@ pub(crate) fn not_found(detail: impl Into<String>) -> OgcError {
 
 pub(crate) type OgcResult = Result<Response, OgcError>;
 
+/// Path parameters; a segment that does not decode (not UTF-8 once
+/// percent-decoded) is a 400 OGC exception rather than axum's plain text.
+#[derive(Debug)]
+pub(crate) struct OgcPath<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S> for OgcPath<T> {
+    type Rejection = OgcError;
+
+    async fn from_request_parts(parts: &mut http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| OgcPath(p.0))
+            .map_err(|e| invalid_parameter(format!("Malformed path: {}", e.body_text())))
+    }
+}
+
 // ---------------------------------------------------------------- shared helpers
 
 /// Response encodings.

@@ -21,10 +21,40 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for QueryPairs {
     type Rejection = OgcError;
 
     async fn from_request_parts(parts: &mut http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        check_utf8_query(parts.uri.query().unwrap_or(""))?;
         axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
             .map(|q| QueryPairs(q.0))
             .map_err(|e| invalid_parameter(format!("Malformed query string: {}", e.body_text())))
     }
+}
+
+/// Refuses a query string whose names or values are not UTF-8 once
+/// percent-decoded (the form decoder would silently replace such bytes
+/// with U+FFFD, so `name=%FF` would search for `�`).
+fn check_utf8_query(raw: &str) -> Result<(), OgcError> {
+    for part in raw.split('&') {
+        let bytes = part.as_bytes();
+        let mut decoded = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+                (b'%', Some(hi), Some(lo)) => {
+                    decoded.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                    i += 3;
+                }
+                (b, _, _) => {
+                    decoded.push(b);
+                    i += 1;
+                }
+            }
+        }
+        if std::str::from_utf8(&decoded).is_err() {
+            let shown: String = part.chars().take(60).collect();
+            return Err(invalid_parameter(format!("Malformed query string: `{shown}` is not UTF-8 once percent-decoded.")));
+        }
+    }
+    Ok(())
 }
 
 /// The parameters of a resource that takes only `f`.
@@ -390,6 +420,16 @@ pub(crate) fn query_string(pairs: &[(String, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_strings_must_decode_to_utf8() {
+        assert!(check_utf8_query("").is_ok());
+        assert!(check_utf8_query("name=Van%20Ch%E1%BB%A3%20L%E1%BB%9Bn&limit=2").is_ok());
+        assert!(check_utf8_query("filter=a%2").is_ok());
+        assert!(check_utf8_query("name=%FF").is_err());
+        assert!(check_utf8_query("%C3=1").is_err());
+        assert!(check_utf8_query("a=%E1%BB").is_err());
+    }
     use crate::model;
 
     fn pairs(q: &[(&str, &str)]) -> Vec<(String, String)> {
