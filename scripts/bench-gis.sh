@@ -24,7 +24,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$data"; }
 trap cleanup EXIT
-wait_for() { for _ in $(seq 1 600); do curl -sf "$1" >/dev/null && return 0; sleep 0.5; done; echo "not up: $1" >&2; return 1; }
+wait_for() { for _ in $(seq 1 600); do curl -sf "$1" >/dev/null && return 0; sleep 0.5; done; echo "not up: $1" >&2; tail -20 "$data"/*.log >&2; return 1; }
 
 echo "=== $backend: seeding the city and $features generated features ==="
 env "${env[@]}" "$bin" bench seed-gis --data-dir "$data" --features "$features"
@@ -50,8 +50,8 @@ CREATE INDEX ${t}_geom ON $t USING GIST (geom);
 ANALYZE $t;
 SQL
   done
-  host=$(python3 -c "import urllib.parse as u; p=u.urlparse('$dburl'); print(p.hostname or '127.0.0.1', p.port or 5432, p.username or 'postgres', p.password or '', p.path.lstrip('/'))")
-  read -r pghost pgport pguser pgpass pgdb <<<"$host"
+  host=$(python3 -c "import urllib.parse as u; p=u.urlparse('$dburl'); print('|'.join(map(str, [p.hostname or '127.0.0.1', p.port or 5432, p.username or 'postgres', p.password or '', p.path.lstrip('/')])))")
+  IFS='|' read -r pghost pgport pguser pgpass pgdb <<<"$host"
   ppport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   cfg="$data/pygeoapi.yml"
   {
@@ -63,7 +63,7 @@ server:
   encoding: utf-8
   languages: [en-US]
   limits: {default_items: 100, max_items: 10000}
-  map: {url: https://tile.openstreetmap.org/{z}/{x}/{y}.png, attribution: OSM}
+  map: {url: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png', attribution: OSM}
 logging: {level: ERROR}
 metadata:
   identification: {title: bench, description: bench, keywords: [bench], keywords_type: theme, terms_of_service: none, url: http://example.org}
@@ -90,7 +90,7 @@ YAML
 YAML
     done
   } >"$cfg"
-  "$venv/bin/pygeoapi" openapi generate "$cfg" --output-file "$data/pygeoapi-openapi.yml" >/dev/null 2>&1
+  "$venv/bin/pygeoapi" openapi generate "$cfg" --output-file "$data/pygeoapi-openapi.yml" >"$data/pygeoapi-openapi.log" 2>&1 || { cat "$data/pygeoapi-openapi.log"; exit 1; }
   (cd "$data" && PYGEOAPI_CONFIG="$cfg" PYGEOAPI_OPENAPI="$data/pygeoapi-openapi.yml" \
     "$venv/bin/gunicorn" -w 2 -b "127.0.0.1:$ppport" pygeoapi.flask_app:APP >"$data/pygeoapi.log" 2>&1) & pids+=($!)
   wait_for "http://127.0.0.1:$ppport/collections?f=json"

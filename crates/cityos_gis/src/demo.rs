@@ -304,7 +304,7 @@ struct Generator<'a> {
 
 impl Generator<'_> {
     fn new(wards: &[WardSite], seed: u64, scale: f64) -> Generator<'_> {
-        let scale = if scale.is_finite() { scale.clamp(0.001, 4.0) } else { 1.0 };
+        let scale = if scale.is_finite() { scale.clamp(0.001, 64.0) } else { 1.0 };
         Generator { wards, rng: StdRng::seed_from_u64(seed), scale, nodes: Vec::new(), links: Vec::new(), counter: 0 }
     }
 
@@ -383,7 +383,9 @@ impl Generator<'_> {
     fn grid(&mut self, w: usize) -> WardGrid {
         let ward = &self.wards[w];
         let theta = self.rng.gen_range(0.0..std::f64::consts::FRAC_PI_2);
-        let spacing = self.rng.gen_range(180.0..260.0);
+        // Above scale 1 (benchmarks) the streets get denser: the same ward holds more blocks.
+        let density = self.scale.max(1.0).sqrt();
+        let spacing = self.rng.gen_range(180.0..260.0) / density;
         let frame = Frame {
             lon0: ward.lon,
             lat0: ward.lat,
@@ -394,8 +396,8 @@ impl Generator<'_> {
         };
         let radius = (ward.area_km2.max(0.1) / std::f64::consts::PI).sqrt() * 1000.0;
         let k_max = (4.0 * self.scale.sqrt()).round().max(1.0);
-        #[expect(clippy::cast_possible_truncation, reason = "clamped to 1..=24")]
-        let k = (radius * 0.9 / spacing).ceil().clamp(1.0, k_max.min(24.0)) as i32;
+        #[expect(clippy::cast_possible_truncation, reason = "clamped to 1..=24 (more above scale 1)")]
+        let k = (radius * 0.9 / spacing).ceil().clamp(1.0, k_max.min(24.0 * density)) as i32;
         let mut kept = HashSet::new();
         for i in -k..=k {
             for j in -k..=k {
