@@ -25,6 +25,8 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	@command -v cargo-deny >/dev/null || $(CARGO) install cargo-deny --locked --version 0.20.2
+	@# cargo-deny reads every platform's dependencies (windows-sys, …): fetch them first, it runs offline.
+	$(CARGO) fetch --locked --quiet
 	$(CARGO) deny --log-level error --offline check licenses bans sources
 
 rust-test: rust-test-sqlite rust-test-postgres

@@ -243,13 +243,19 @@ impl WebhookLoad {
     /// The `q`-quantile of the latencies (0–1).
     #[must_use]
     pub fn latency(&self, q: f64) -> f64 {
-        if self.latencies_ms.is_empty() {
-            return 0.0;
-        }
-        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let i = ((self.latencies_ms.len() - 1) as f64 * q).round() as usize;
-        self.latencies_ms[i.min(self.latencies_ms.len() - 1)]
+        quantile(&self.latencies_ms, q)
     }
+}
+
+/// The `q`-quantile (0–1) of sorted values, 0 when there are none.
+#[must_use]
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
 }
 
 /// Sends signed SMS-gateway deliveries (`/webhooks/sms`, each a new message

@@ -47,12 +47,7 @@ impl GetLoad {
     /// The `q`-quantile of the latencies (0–1).
     #[must_use]
     pub fn latency(&self, q: f64) -> f64 {
-        if self.latencies_ms.is_empty() {
-            return 0.0;
-        }
-        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let i = ((self.latencies_ms.len() - 1) as f64 * q).round() as usize;
-        self.latencies_ms[i.min(self.latencies_ms.len() - 1)]
+        crate::bench::quantile(&self.latencies_ms, q)
     }
 
     /// Successful requests per second.

@@ -329,6 +329,7 @@ impl Gis {
     /// geometry or attributes; 409 id taken.
     pub async fn create(&self, caller: &Caller, collection: &str, input: FeatureInput) -> Result<Feature, GisError> {
         let mut created = self.insert_checked(&write::Writer::of(caller)?, collection, vec![input], false).await?;
+        self.invalidate_extents();
         created.pop().ok_or_else(|| GisError::Api(ApiError::internal(&"no feature was created")))
     }
 
@@ -347,7 +348,11 @@ impl Gis {
         if input.id.as_deref().is_some_and(|i| i != id) {
             return Err(GisError::Api(ApiError::bad_request("invalid_feature", "the feature's id differs from the id in the path")));
         }
-        self.rewrite(&write::Writer::of(caller)?, collection, id, &input.geometry, &input.properties, if_match, None, "replace").await
+        let f = self
+            .rewrite(&write::Writer::of(caller)?, collection, id, &input.geometry, &input.properties, if_match, None, "replace")
+            .await?;
+        self.invalidate_extents();
+        Ok(f)
     }
 
     /// Applies a JSON merge patch (RFC 7396) to a GeoJSON feature (PATCH).
@@ -375,7 +380,11 @@ impl Gis {
             let (geometry, properties) = write::merged(&current, merge_patch)?;
             match self.rewrite(&writer, collection, id, &geometry, &properties, if_match, Some(current.version), "update").await {
                 Err(GisError::Api(e)) if e.code == write::RETRY => {}
-                other => return other,
+                Ok(f) => {
+                    self.invalidate_extents();
+                    return Ok(f);
+                }
+                Err(e) => return Err(e),
             }
         }
         Err(GisError::Api(ApiError::conflict("the feature kept changing while the patch was applied; retry")))
@@ -386,7 +395,9 @@ impl Gis {
     /// # Errors
     /// As [`Gis::replace`].
     pub async fn delete(&self, caller: &Caller, collection: &str, id: &str, if_match: Option<&str>) -> Result<(), GisError> {
-        self.remove(&write::Writer::of(caller)?, collection, id, if_match).await
+        self.remove(&write::Writer::of(caller)?, collection, id, if_match).await?;
+        self.invalidate_extents();
+        Ok(())
     }
 
     /// Every version of a feature, newest first.
@@ -461,6 +472,7 @@ impl Gis {
     /// As [`Gis::create`]; nothing of a failed batch is written.
     pub async fn insert_many(&self, caller: &Caller, collection: &str, inputs: Vec<FeatureInput>) -> Result<Vec<String>, GisError> {
         let created = self.insert_checked(&write::Writer::of(caller)?, collection, inputs, true).await?;
+        self.invalidate_extents();
         Ok(created.into_iter().map(|f| f.id).collect())
     }
 
@@ -472,6 +484,7 @@ impl Gis {
     /// As [`Gis::insert_many`].
     pub async fn insert_many_as_system(&self, agency: &str, collection: &str, inputs: Vec<FeatureInput>) -> Result<Vec<String>, GisError> {
         let created = self.insert_checked(&write::Writer::system(agency), collection, inputs, true).await?;
+        self.invalidate_extents();
         Ok(created.into_iter().map(|f| f.id).collect())
     }
 }

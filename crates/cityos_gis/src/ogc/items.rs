@@ -312,7 +312,6 @@ pub(crate) async fn create(
     let body = read_body(body)?;
     let input = feature_input(&headers, &body)?;
     let f = gis.create(&caller, coll.id, input).await?;
-    gis.invalidate_extents();
     written(&base_url(&gis, &headers), coll, &f, StatusCode::CREATED)
 }
 
@@ -334,7 +333,6 @@ pub(crate) async fn replace(
     }
     input.id = Some(fid.clone());
     let f = gis.replace(&caller, coll.id, &fid, input, if_match(&headers).as_deref()).await?;
-    gis.invalidate_extents();
     written(&base_url(&gis, &headers), coll, &f, StatusCode::OK)
 }
 
@@ -365,7 +363,6 @@ pub(crate) async fn update(
         *g = serde_json::to_value(&geometry).map_err(|e| OgcError(ApiError::internal(&e)))?;
     }
     let f = gis.patch(&caller, coll.id, &fid, &patch, if_match(&headers).as_deref()).await?;
-    gis.invalidate_extents();
     written(&base_url(&gis, &headers), coll, &f, StatusCode::OK)
 }
 
@@ -380,6 +377,5 @@ pub(crate) async fn remove(
     let coll = collection_or_404(&id)?;
     no_params(&q)?;
     gis.delete(&caller, coll.id, &fid, if_match(&headers).as_deref()).await?;
-    gis.invalidate_extents();
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -5,8 +5,8 @@
 //! `minx`/`miny`/`maxx`/`maxy` and `valid_from` columns, no geometry parsed)
 //! answers every collection at once; the result is kept in memory for
 //! [`EXTENT_TTL_MS`] of the service clock, per database, and dropped at
-//! once by [`Gis::invalidate_extents`] (the OGC write handlers call it after
-//! every successful write, so their clients see their own changes).
+//! once by [`Gis::invalidate_extents`] (every successful write through the
+//! service calls it — OGC, console, imports, demo — so writers see their own changes).
 
 use crate::{Gis, GisError};
 use sqlx::Row as _;
