@@ -92,7 +92,7 @@ YAML
   } >"$cfg"
   "$venv/bin/pygeoapi" openapi generate "$cfg" --output-file "$data/pygeoapi-openapi.yml" >"$data/pygeoapi-openapi.log" 2>&1 || { cat "$data/pygeoapi-openapi.log"; exit 1; }
   (cd "$data" && PYGEOAPI_CONFIG="$cfg" PYGEOAPI_OPENAPI="$data/pygeoapi-openapi.yml" \
-    "$venv/bin/gunicorn" -w 2 -b "127.0.0.1:$ppport" pygeoapi.flask_app:APP >"$data/pygeoapi.log" 2>&1) & pids+=($!)
+    exec "$venv/bin/gunicorn" -w 2 -b "127.0.0.1:$ppport" pygeoapi.flask_app:APP >"$data/pygeoapi.log" 2>&1) & pids+=($!)
   wait_for "http://127.0.0.1:$ppport/collections?f=json"
   targets+=(--target "pygeoapi=http://127.0.0.1:$ppport")
 fi
