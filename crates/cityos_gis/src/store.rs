@@ -164,6 +164,22 @@ fn rfc3339(ms: i64) -> String {
 impl Stored {
     /// The feature as served: common attributes first, then the collection's.
     pub fn feature(&self) -> Feature {
+        Feature {
+            id: self.id.clone(),
+            collection: self.coll.id.to_string(),
+            geometry: self.geometry.clone(),
+            properties: self.properties(),
+            version: self.version,
+        }
+    }
+
+    /// [`Stored::feature`], moving the geometry instead of copying it (reads).
+    pub fn into_feature(self) -> Feature {
+        let properties = self.properties();
+        Feature { id: self.id, collection: self.coll.id.to_string(), geometry: self.geometry, properties, version: self.version }
+    }
+
+    fn properties(&self) -> serde_json::Map<String, serde_json::Value> {
         use serde_json::Value;
         let mut m = serde_json::Map::new();
         let text = |m: &mut serde_json::Map<String, Value>, k: &str, v: &Option<String>| {
@@ -198,13 +214,7 @@ impl Stored {
         for (k, v) in &p.extra {
             m.insert(k.clone(), v.clone());
         }
-        Feature {
-            id: self.id.clone(),
-            collection: self.coll.id.to_string(),
-            geometry: self.geometry.clone(),
-            properties: m,
-            version: self.version,
-        }
+        m
     }
 
     /// Reads a row selected with [`feature_fields`].
@@ -309,7 +319,7 @@ impl Gis {
     pub async fn get(&self, collection: &str, id: &str) -> Result<Option<Feature>, GisError> {
         let sql = concat!("SELECT ", feature_fields!(), " FROM gis_features WHERE id = $1 AND collection = $2");
         let row = sqlx::query(sql).bind(id).bind(collection).fetch_optional(self.db.reader()).await?;
-        row.map(|r| Stored::from_row(&r).map(|s| s.feature())).transpose()
+        row.map(|r| Stored::from_row(&r).map(Stored::into_feature)).transpose()
     }
 
     /// Whether a current feature has this id, in any collection.

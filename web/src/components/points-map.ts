@@ -10,9 +10,9 @@ import maplibregl, { type GeoJSONSource, type Map as MapLibreMap } from 'maplibr
 import 'maplibre-gl/dist/maplibre-gl.css';
 import { ConsoleElement } from './base';
 import { t } from '../i18n';
-import { loadWardGeoJson } from '../feedback/reference';
-import { boundsOf, labelPoint, partitionCore, unionBounds, type Bounds, type PolygonalGeometry, type Position } from '../map/geometry';
-import { wardStyle, type FeatureCollectionLike } from '../map/ward-style';
+import { loadWardBasemap } from '../map/ward-basemap';
+import { partitionCore, type Bounds, type Position } from '../map/geometry';
+import { wardStyle } from '../map/ward-style';
 import { localizeMapControls, mapUiStrings } from '../map/controls';
 
 export interface MapPoint {
@@ -96,20 +96,11 @@ export class PointsMap extends ConsoleElement {
   }
 
   private async start(): Promise<void> {
-    let collection: FeatureCollectionLike;
-    try {
-      collection = (await loadWardGeoJson()) as FeatureCollectionLike;
-    } catch {
-      collection = { type: 'FeatureCollection', features: [] };
-    }
+    const { wards: collection, cityBounds } = await loadWardBasemap();
     await this.updateComplete;
     const container = this.querySelector<HTMLElement>('.points-map-canvas');
     if (!container || !this.isConnected) return;
-    const placed = collection.features.map((feature) => {
-      const geometry = feature.geometry as PolygonalGeometry;
-      return { label: labelPoint(geometry), bounds: boundsOf([geometry]) };
-    });
-    this.cityBounds = unionBounds(partitionCore(placed).core);
+    this.cityBounds = cityBounds;
     const style = wardStyle(collection, { fillOpacity: 0.55 });
     style.sources[POINTS] = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
     style.sources[PICKED] = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };

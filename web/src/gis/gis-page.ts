@@ -16,9 +16,9 @@ import { announce } from '../announcer';
 import { getLocale, t } from '../i18n';
 import { formatNumber, INTL_LOCALE } from '../i18n/format';
 import { localizeMapControls, mapUiStrings } from '../map/controls';
-import { wardStyle, type FeatureCollectionLike } from '../map/ward-style';
-import { boundsOf, labelPoint, partitionCore, unionBounds, type Bounds, type PolygonalGeometry } from '../map/geometry';
-import { loadWardGeoJson } from '../feedback/reference';
+import { wardStyle } from '../map/ward-style';
+import { loadWardBasemap } from '../map/ward-basemap';
+import type { Bounds } from '../map/geometry';
 import { href } from '../router';
 import { session } from '../session';
 import { DEFAULT_CRS, EXPORT_FORMATS, gisUrls, type Bbox, type CollectionInfo, type ExportFormat, type GisFeature } from './api';
@@ -156,21 +156,12 @@ export class GisPage extends ConsoleElement {
   // ---- map -------------------------------------------------------------
 
   private async startMap(): Promise<void> {
-    let wards: FeatureCollectionLike;
-    try {
-      wards = (await loadWardGeoJson()) as FeatureCollectionLike;
-    } catch {
-      // The networks still draw without ward outlines.
-      wards = { type: 'FeatureCollection', features: [] };
-    }
+    // The networks still draw without ward outlines.
+    const { wards, cityBounds } = await loadWardBasemap();
     await this.updateComplete;
     const container = this.querySelector<HTMLElement>('.gis-map-canvas');
     if (!container || !this.isConnected) return;
-    const placed = wards.features.map((feature) => {
-      const geometry = feature.geometry as PolygonalGeometry;
-      return { label: labelPoint(geometry), bounds: boundsOf([geometry]) };
-    });
-    this.cityBounds = unionBounds(partitionCore(placed).core);
+    this.cityBounds = cityBounds;
     const style = wardStyle(wards, { fillOpacity: 0.25 });
     style.sources[FEATURE_SOURCE] = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
     style.sources[SELECTED_SOURCE] = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };

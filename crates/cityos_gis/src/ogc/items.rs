@@ -31,12 +31,18 @@ fn content_crs(c: Crs) -> HeaderValue {
 
 /// A feature as GeoJSON in `crs`.
 fn feature_json(f: &Feature, crs: Crs) -> Result<Value, OgcError> {
-    let mut geometry = f.geometry.clone();
-    crs::transform_geometry(&mut geometry, Crs::Crs84, crs).map_err(|e| invalid_parameter(format!("crs: {e}")))?;
+    // Stored geometries are CRS84: only another CRS needs a reprojected copy.
+    let reprojected = if crs == Crs::Crs84 {
+        None
+    } else {
+        let mut g = f.geometry.clone();
+        crs::transform_geometry(&mut g, Crs::Crs84, crs).map_err(|e| invalid_parameter(format!("crs: {e}")))?;
+        Some(g)
+    };
     Ok(json!({
         "type": "Feature",
         "id": f.id,
-        "geometry": geometry,
+        "geometry": reprojected.as_ref().unwrap_or(&f.geometry),
         "properties": f.properties,
     }))
 }

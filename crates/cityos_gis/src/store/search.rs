@@ -286,7 +286,7 @@ pub(super) async fn run(gis: &Gis, q: &ItemQuery) -> Result<ItemPage, GisError> 
 async fn fetch(gis: &Gis, schema: &Schema, sel: &Select) -> Result<Vec<crate::model::Feature>, GisError> {
     let compiled = query::select(schema, sel).map_err(store)?;
     let rows = compiled.query().fetch_all(gis.db.reader()).await?;
-    rows.iter().map(|r| Stored::from_row(r).map(|s| s.feature())).collect()
+    rows.iter().map(|r| Stored::from_row(r).map(Stored::into_feature)).collect()
 }
 
 /// Counts and pages `filter` in SQL.
