@@ -123,8 +123,132 @@ const FEATURE_FIELD_NAMES: &[&str] = &[
 ];
 
 /// Parses a stored GeoJSON geometry.
+///
+/// Collections hold points and lines, read on every item query: those are
+/// parsed straight into positions. (`geojson`'s own deserialiser builds a
+/// `serde_json::Value` tree first, which cost a large share of a query's
+/// time in allocations.) Anything else takes the general path.
 pub(crate) fn parse_geometry(text: &str) -> Result<geojson::Geometry, GisError> {
-    serde_json::from_str(text).map_err(|e| GisError::Api(ApiError::internal(&format!("stored geometry does not parse: {e}"))))
+    let fail = |e: serde_json::Error| GisError::Api(ApiError::internal(&format!("stored geometry does not parse: {e}")));
+    if let Ok(g) = serde_json::from_str::<fast_geometry::Simple>(text) {
+        if let Some(v) = g.into_value() {
+            return Ok(geojson::Geometry::new(v));
+        }
+    }
+    serde_json::from_str(text).map_err(fail)
+}
+
+mod fast_geometry {
+    //! Points, multipoints and lines read without an intermediate JSON tree.
+    use serde::Deserialize;
+
+    /// `{"type": …, "coordinates": …}` with flat or one-level-nested positions.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Simple {
+        #[serde(rename = "type")]
+        kind: String,
+        coordinates: Coordinates,
+    }
+
+    /// A position, or a list of positions.
+    pub(super) enum Coordinates {
+        Position(Vec<f64>),
+        Positions(Vec<Vec<f64>>),
+    }
+
+    impl<'de> Deserialize<'de> for Coordinates {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Coordinates;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a position or a list of positions")
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Coordinates, A::Error> {
+                    let mut numbers = Vec::with_capacity(3);
+                    let mut positions = Vec::new();
+                    while let Some(item) = seq.next_element::<Item>()? {
+                        match item {
+                            Item::Number(n) if positions.is_empty() => numbers.push(n),
+                            Item::Position(p) if numbers.is_empty() => positions.push(p),
+                            _ => return Err(serde::de::Error::custom("mixed positions and numbers")),
+                        }
+                    }
+                    Ok(if positions.is_empty() { Coordinates::Position(numbers) } else { Coordinates::Positions(positions) })
+                }
+            }
+            d.deserialize_seq(V)
+        }
+    }
+
+    /// One element of a coordinates array: a number or a position.
+    enum Item {
+        Number(f64),
+        Position(Vec<f64>),
+    }
+
+    impl<'de> Deserialize<'de> for Item {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Item;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a number or a position")
+                }
+                fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Item, E> {
+                    Ok(Item::Number(v))
+                }
+                #[expect(clippy::cast_precision_loss, reason = "coordinates given as integers")]
+                fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Item, E> {
+                    Ok(Item::Number(v as f64))
+                }
+                #[expect(clippy::cast_precision_loss, reason = "coordinates given as integers")]
+                fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Item, E> {
+                    Ok(Item::Number(v as f64))
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Item, A::Error> {
+                    let mut p = Vec::with_capacity(3);
+                    while let Some(n) = seq.next_element::<f64>()? {
+                        p.push(n);
+                    }
+                    Ok(Item::Position(p))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    impl Simple {
+        /// The geometry, for the kinds read here.
+        pub(super) fn into_value(self) -> Option<geojson::Value> {
+            match (self.kind.as_str(), self.coordinates) {
+                ("Point", Coordinates::Position(p)) if p.len() >= 2 => Some(geojson::Value::Point(p)),
+                ("LineString", Coordinates::Positions(ps)) => Some(geojson::Value::LineString(ps)),
+                ("MultiPoint", Coordinates::Positions(ps)) => Some(geojson::Value::MultiPoint(ps)),
+                _ => None,
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn reads_what_the_general_parser_reads() {
+            for text in [
+                r#"{"type":"Point","coordinates":[106.7,10.78]}"#,
+                r#"{"coordinates":[106,10,3.5],"type":"Point"}"#,
+                r#"{"type":"LineString","coordinates":[[106.7,10.78],[106.71,10.79]]}"#,
+                r#"{"type":"MultiPoint","coordinates":[[1,2],[3,4]]}"#,
+                r#"{"type":"Point","coordinates":[1,2],"bbox":[1,2,1,2]}"#,
+                r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}"#,
+            ] {
+                let general: geojson::Geometry = serde_json::from_str(text).unwrap();
+                assert_eq!(super::super::parse_geometry(text).unwrap(), general, "{text}");
+            }
+            assert!(super::super::parse_geometry(r#"{"type":"Point","coordinates":[1,[2]]}"#).is_err());
+        }
+    }
 }
 
 /// The collection `id`, or 404.

@@ -483,6 +483,21 @@ fn glob_pattern(like: &str) -> String {
 /// # Errors
 /// A column outside the whitelist or negative paging.
 pub fn select(schema: &Schema, q: &Select) -> Result<Compiled, QueryError> {
+    select_with(schema, q, "")
+}
+
+/// [`select`], with the number of rows the filter matches before paging in
+/// every row's column `n_total` (`COUNT(*) OVER ()`): one query and one pass
+/// over the matching rows where a count and a page would take two. A page
+/// past the end has no rows to carry the count; callers count then.
+///
+/// # Errors
+/// As [`select`].
+pub fn select_counted(schema: &Schema, q: &Select) -> Result<Compiled, QueryError> {
+    select_with(schema, q, ", COUNT(*) OVER () AS n_total")
+}
+
+fn select_with(schema: &Schema, q: &Select, extra_field: &str) -> Result<Compiled, QueryError> {
     let mut b = Builder { schema, sql: String::from("SELECT "), args: Vec::new() };
     if q.fields.is_empty() {
         let all: Vec<String> =
@@ -495,6 +510,7 @@ pub fn select(schema: &Schema, q: &Select) -> Result<Compiled, QueryError> {
         }
         b.sql.push_str(&cols.join(", "));
     }
+    b.sql.push_str(extra_field);
     let _ = write!(b.sql, " FROM {}", schema.table);
     if let Some(f) = &q.filter {
         b.sql.push_str(" WHERE ");
@@ -711,6 +727,13 @@ mod tests {
         assert_eq!(c.sql, "SELECT name AS \"name\" FROM things WHERE (name = $1 AND n IN ($2, $3)) ORDER BY n DESC LIMIT $4 OFFSET $5");
         assert_eq!(c.args[0], Value::Text("x' OR '1'='1".into()));
         assert!(!c.sql.contains("OR '1'"));
+    }
+
+    #[test]
+    fn counted_select_carries_the_total_before_paging() {
+        let q = Select { fields: vec!["name".into()], limit: Some(2), ..Select::default() };
+        let c = select_counted(&schema(), &q).unwrap();
+        assert_eq!(c.sql, "SELECT name AS \"name\", COUNT(*) OVER () AS n_total FROM things LIMIT $1");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use cityos_api::{ApiError, Caller};
 use cityos_geo::crs::{self, Crs};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 
 const GEOJSON: &str = "application/geo+json";
 
@@ -29,22 +30,46 @@ fn content_crs(c: Crs) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"))
 }
 
+/// A feature as GeoJSON, serialised straight from the stored values (no `Value` tree).
+#[derive(serde::Serialize)]
+struct FeatureOut<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    geometry: Cow<'a, geojson::Geometry>,
+    properties: &'a serde_json::Map<String, Value>,
+}
+
+/// A page of features as a GeoJSON FeatureCollection.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CollectionOut<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    features: Vec<FeatureOut<'a>>,
+    links: Vec<Value>,
+    time_stamp: String,
+    number_returned: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    number_matched: Option<u64>,
+}
+
 /// A feature as GeoJSON in `crs`.
-fn feature_json(f: &Feature, crs: Crs) -> Result<Value, OgcError> {
+fn feature_out(f: &Feature, crs: Crs) -> Result<FeatureOut<'_>, OgcError> {
     // Stored geometries are CRS84: only another CRS needs a reprojected copy.
-    let reprojected = if crs == Crs::Crs84 {
-        None
+    let geometry = if crs == Crs::Crs84 {
+        Cow::Borrowed(&f.geometry)
     } else {
         let mut g = f.geometry.clone();
         crs::transform_geometry(&mut g, Crs::Crs84, crs).map_err(|e| invalid_parameter(format!("crs: {e}")))?;
-        Some(g)
+        Cow::Owned(g)
     };
-    Ok(json!({
-        "type": "Feature",
-        "id": f.id,
-        "geometry": reprojected.as_ref().unwrap_or(&f.geometry),
-        "properties": f.properties,
-    }))
+    Ok(FeatureOut { kind: "Feature", id: &f.id, geometry, properties: &f.properties })
+}
+
+/// A feature as a GeoJSON value in `crs`.
+fn feature_json(f: &Feature, crs: Crs) -> Result<Value, OgcError> {
+    serde_json::to_value(feature_out(f, crs)?).map_err(|e| OgcError(ApiError::internal(&e)))
 }
 
 fn now_rfc3339(gis: &Gis) -> String {
@@ -96,18 +121,18 @@ pub(crate) async fn list(State(gis): State<Gis>, OgcPath(id): OgcPath<String>, h
     }
     match format {
         Format::Json => {
-            let features = page.features.iter().map(|f| feature_json(f, p.crs)).collect::<Result<Vec<_>, _>>()?;
-            let mut body = json!({
-                "type": "FeatureCollection",
-                "features": features,
-                "links": links,
-                "timeStamp": now_rfc3339(&gis),
-                "numberReturned": returned,
-            });
-            if let (Some(m), Some(obj)) = (page.number_matched, body.as_object_mut()) {
-                obj.insert("numberMatched".into(), m.into());
-            }
-            let mut resp = json_response(StatusCode::OK, GEOJSON, &body);
+            let features = page.features.iter().map(|f| feature_out(f, p.crs)).collect::<Result<Vec<_>, _>>()?;
+            let body = CollectionOut {
+                kind: "FeatureCollection",
+                features,
+                links,
+                time_stamp: now_rfc3339(&gis),
+                number_returned: returned,
+                number_matched: page.number_matched,
+            };
+            let bytes = serde_json::to_vec(&body).map_err(|e| OgcError(ApiError::internal(&e)))?;
+            let mut resp = (StatusCode::OK, bytes).into_response();
+            resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
             resp.headers_mut().insert("content-crs", content_crs(p.crs));
             Ok(resp)
         }

@@ -134,11 +134,11 @@ fn write_errors(responses: &mut Map<String, Value>) {
     }
 }
 
-/// The queryables of every collection as query parameters (queryables-query-parameters).
-fn queryable_params() -> Vec<Value> {
+/// The queryables of `collections` as query parameters (queryables-query-parameters).
+fn queryable_params(collections: &[model::CollectionDef]) -> Vec<Value> {
     let mut seen: Vec<&str> = Vec::new();
     let mut out = Vec::new();
-    for c in model::COLLECTIONS {
+    for c in collections {
         for a in c.attributes() {
             if seen.contains(&a.name) {
                 continue;
@@ -154,7 +154,7 @@ fn queryable_params() -> Vec<Value> {
             if !a.values.is_empty() {
                 schema["enum"] = a.values.iter().map(|v| Value::from(*v)).collect();
             }
-            let only: Vec<&str> = model::COLLECTIONS.iter().filter(|c| c.attribute(a.name).is_some()).map(|c| c.id).collect();
+            let only: Vec<&str> = collections.iter().filter(|c| c.attribute(a.name).is_some()).map(|c| c.id).collect();
             let scope = if only.len() == model::COLLECTIONS.len() { "every collection".to_string() } else { only.join(", ") };
             out.push(json!({
                 "name": a.name, "in": "query", "required": false,
@@ -175,8 +175,7 @@ pub(crate) fn build(base: &str) -> Value {
             "responses": { "200": json_ok(description, media, schema), "400": exception() },
         } })
     };
-    let mut items_params = vec![
-        collection_id(),
+    let mut common_items_params = vec![
         f_param(),
         json!({
             "name": "limit", "in": "query", "required": false,
@@ -209,11 +208,13 @@ pub(crate) fn build(base: &str) -> Value {
         }),
         crs_param("filter-crs", "The CRS of the filter's geometry literals (other than CRS84: cql2-json only)."),
     ];
-    items_params.push(json!({
+    common_items_params.push(json!({
         "name": "id", "in": "query", "required": false, "description": "Mã đối tượng / Feature id: the feature with this id (a queryable).",
         "schema": { "type": "string" }, "style": "form", "explode": false,
     }));
-    items_params.extend(queryable_params());
+    let mut items_params = vec![collection_id()];
+    items_params.extend(common_items_params.iter().cloned());
+    items_params.extend(queryable_params(model::COLLECTIONS));
     let feature_collection = json!({
         "type": "object",
         "required": ["type", "features"],
@@ -259,8 +260,26 @@ pub(crate) fn build(base: &str) -> Value {
     delete_responses.insert("204".into(), json!({ "description": "Deleted (kept in the history)." }));
     write_errors(&mut delete_responses);
     let crs_only = vec![collection_id(), feature_id(), f_param(), crs_param("crs", "The CRS of the response's coordinates.")];
+    // Each collection's items also under its own path, with only its own
+    // queryables: clients and testers that read the parameters of a concrete
+    // path (as OGC's abstract tests do) find them there.
+    let concrete: Vec<(String, Value)> = model::COLLECTIONS
+        .iter()
+        .map(|c| {
+            let mut params = common_items_params.clone();
+            params.extend(queryable_params(std::slice::from_ref(c)));
+            let op = json!({ "get": {
+                "summary": format!("{} / {}", c.title_vi, c.title_en),
+                "operationId": format!("getFeatures_{}", c.id.replace('-', "_")),
+                "tags": ["Data"],
+                "parameters": params,
+                "responses": { "200": items_ok.clone(), "400": exception() },
+            } });
+            (format!("/collections/{}/items", c.id), op)
+        })
+        .collect();
 
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "CityOS — OGC API – Features",
@@ -331,7 +350,11 @@ pub(crate) fn build(base: &str) -> Value {
                 },
             },
         },
-    })
+    });
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        paths.extend(concrete);
+    }
+    doc
 }
 
 #[cfg(test)]
@@ -363,6 +386,20 @@ mod tests {
         assert!(found.is_empty(), "{found:?}");
         let ids = &doc["paths"]["/collections/{collectionId}/items"]["get"]["parameters"][0]["schema"]["enum"];
         assert_eq!(ids.as_array().unwrap().len(), model::COLLECTIONS.len());
+        // Every collection's own items path declares the Part 1 parameters; operation ids stay unique.
+        let mut op_ids = std::collections::HashSet::new();
+        for c in model::COLLECTIONS {
+            let params = doc["paths"][format!("/collections/{}/items", c.id)]["get"]["parameters"].as_array().unwrap().clone();
+            for name in ["bbox", "datetime", "limit", "crs", "filter"] {
+                assert!(params.iter().any(|p| p["name"] == name && p["in"] == "query"), "{} lacks {name}", c.id);
+            }
+            assert!(!params.iter().any(|p| p["name"] == "collectionId"), "{}", c.id);
+        }
+        for ops in doc["paths"].as_object().unwrap().values() {
+            for op in ops.as_object().unwrap().values() {
+                assert!(op_ids.insert(op["operationId"].as_str().unwrap().to_string()), "{op}");
+            }
+        }
         for (path, ops) in doc["paths"].as_object().unwrap() {
             for (m, op) in ops.as_object().unwrap() {
                 // Path parameters used must be declared.

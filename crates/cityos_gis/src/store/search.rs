@@ -289,10 +289,9 @@ async fn fetch(gis: &Gis, schema: &Schema, sel: &Select) -> Result<Vec<crate::mo
     rows.iter().map(|r| Stored::from_row(r).map(Stored::into_feature)).collect()
 }
 
-/// Counts and pages `filter` in SQL.
+/// Counts and pages `filter` in SQL, in one query (the count rides on every
+/// row as a window aggregate); only a page past the end counts separately.
 async fn page(gis: &Gis, schema: &Schema, filter: Filter, q: &ItemQuery) -> Result<ItemPage, GisError> {
-    let counted = query::count(schema, Some(&filter)).map_err(store)?;
-    let n: i64 = counted.query().fetch_one(gis.db.reader()).await?.try_get("n")?;
     let sel = Select {
         fields: FEATURE_FIELD_NAMES.iter().map(|s| (*s).to_string()).collect(),
         filter: Some(filter),
@@ -300,7 +299,16 @@ async fn page(gis: &Gis, schema: &Schema, filter: Filter, q: &ItemQuery) -> Resu
         limit: Some(q.limit),
         offset: Some(q.offset),
     };
-    let features = fetch(gis, schema, &sel).await?;
+    let compiled = query::select_counted(schema, &sel).map_err(store)?;
+    let rows = compiled.query().fetch_all(gis.db.reader()).await?;
+    let n: i64 = match rows.first() {
+        Some(r) => r.try_get("n_total")?,
+        None => {
+            let counted = query::count(schema, sel.filter.as_ref()).map_err(store)?;
+            counted.query().fetch_one(gis.db.reader()).await?.try_get("n")?
+        }
+    };
+    let features = rows.iter().map(|r| Stored::from_row(r).map(Stored::into_feature)).collect::<Result<Vec<_>, _>>()?;
     Ok(ItemPage { features, number_matched: Some(u64::try_from(n).unwrap_or(0)) })
 }
 
