@@ -5,7 +5,8 @@
 # over central Ho Chi Minh City, then the same boxes with a CQL2 filter.
 # On sqlite, CityOS alone (pygeoapi's SQLite provider needs SpatiaLite).
 #
-# Usage: [CITYOS_BIN=target/release/cityos] scripts/bench-gis.sh postgres|sqlite [FEATURES] [SECONDS] [CONNECTIONS]
+# Usage: [CITYOS_BIN=target/release/cityos] [REUSE=1] scripts/bench-gis.sh postgres|sqlite [FEATURES] [SECONDS] [CONNECTIONS]
+# REUSE=1 (postgres) measures again on the database an earlier run seeded, without seeding.
 set -euo pipefail
 backend="${1:-postgres}"; features="${2:-1000000}"; dur="${3:-20}"; conns="${4:-8}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -16,7 +17,9 @@ data=$(mktemp -d /tmp/cityos-bench-gis.XXXXXX)
 env=(CITYOS_LOG=warn)
 if [ "$backend" = postgres ]; then
   admin=$(scripts/test-postgres.sh); db="cityos_bench_gis"
-  psql "$admin" -qc "DROP DATABASE IF EXISTS $db" && psql "$admin" -qc "CREATE DATABASE $db"
+  if [ "${REUSE:-0}" != 1 ]; then
+    psql "$admin" -qc "DROP DATABASE IF EXISTS $db" && psql "$admin" -qc "CREATE DATABASE $db"
+  fi
   dburl="${admin%/*}/$db"
   env+=(CITYOS_DATABASE__URL="$dburl")
 fi
@@ -26,8 +29,12 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2
 trap cleanup EXIT
 wait_for() { for _ in $(seq 1 600); do curl -sf "$1" >/dev/null && return 0; sleep 0.5; done; echo "not up: $1" >&2; tail -20 "$data"/*.log >&2; return 1; }
 
-echo "=== $backend: seeding the city and $features generated features ==="
-env "${env[@]}" "$bin" bench seed-gis --data-dir "$data" --features "$features"
+if [ "${REUSE:-0}" = 1 ] && [ "$backend" = postgres ]; then
+  echo "=== $backend: measuring the $(psql "$dburl" -tAc 'SELECT count(*) FROM gis_features') features seeded earlier ==="
+else
+  echo "=== $backend: seeding the city and $features generated features ==="
+  env "${env[@]}" "$bin" bench seed-gis --data-dir "$data" --features "$features"
+fi
 env "${env[@]}" CITYOS_SECURITY__PUBLIC_RATE_LIMIT_PER_MINUTE=100000000 "$bin" serve --data-dir "$data" --listen "127.0.0.1:$port" >"$data/serve.log" 2>&1 & pids+=($!)
 wait_for "http://127.0.0.1:$port/readyz"
 targets=(--target "cityos=http://127.0.0.1:$port/ogc")

@@ -14,6 +14,8 @@
 #     items with limit and bbox, one item, queryables, and CQL2 text filters
 #     via GET `filter=` (a POST to /items creates a feature under Part 4, so
 #     search is never a POST there), each count equal to the server's.
+#   * ogctests (PyPI), an independent black-box verifier of OGC API –
+#     Features Part 1 Core, run against /ogc as any outside tester would.
 # /ogc/api itself is validated as OpenAPI 3.0 by scripts/validate-openapi.sh.
 # Usage: scripts/ogc-clients-check.sh BASE_URL
 set -euo pipefail
@@ -23,6 +25,9 @@ venv="$root/target/pyenv"
 if ! "$venv/bin/python" -c 'import owslib.ogcapi.features' 2>/dev/null; then
   [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check 'OWSLib>=0.31,<1'
+fi
+if ! "$venv/bin/python" -c 'import ogctests' 2>/dev/null; then
+  "$venv/bin/pip" install -q --disable-pip-version-check 'ogctests==0.1.15'
 fi
 command -v ogrinfo >/dev/null || { echo "ogrinfo missing: run scripts/ensure-system-deps.sh (gdal-bin)"; exit 1; }
 py="$venv/bin/python"
@@ -174,4 +179,15 @@ print(f"    {len(ids)} collections; {layer}: {total} features, {boxed['numberMat
       f"{flt['numberMatched']} with filter status = 'functional', {both['numberMatched']} of those in the bbox (CQL2 S_INTERSECTS), "
       f"{len(q['properties'])} queryables")
 EOF
+echo "--- ogctests: OGC API – Features Part 1 Core, black box"
+# `python -m ogctests` loses its HTTP client fixture when run outside its own tree; its documented
+# entry point, run_ogctests with a client, does not.
+cat > "$work/ogctests_run.py" <<'EOF'
+import sys, httpx
+from ogctests.main import run_ogctests
+with httpx.Client(base_url=sys.argv[1], timeout=120) as client:
+    sys.exit(run_ogctests("features/core", sys.argv[1], flags=["-q", "-rfE", "-p", "no:cacheprovider"], test_client=client))
+EOF
+(cd "$work" && "$py" ogctests_run.py "$url/ogc") > "$work/ogctests.txt" 2>&1 || { cat "$work/ogctests.txt"; exit 1; }
+grep -E "passed|failed" "$work/ogctests.txt" | tail -n 1
 echo "OGC API – Features clients: all checks passed"
