@@ -360,8 +360,13 @@ export class CityosApp extends ConsoleElement {
       case 'gis-import':
         void import('./gis/import-page');
         return html`<cityos-gis-import-page></cityos-gis-import-page>`;
-      case 'ioc':
       case 'forecast':
+        void import('./forecast/dashboard-page');
+        return html`<cityos-forecast-dashboard-page></cityos-forecast-dashboard-page>`;
+      case 'forecast-indicator':
+        void import('./forecast/indicator-page');
+        return html`<cityos-forecast-indicator-page .indicatorId=${this.route.param ?? ''}></cityos-forecast-indicator-page>`;
+      case 'ioc':
         return html`<cityos-module-page .module=${id}></cityos-module-page>`;
       case 'admin-users':
         return html`<cityos-users-page></cityos-users-page>`;

@@ -25,6 +25,7 @@ export type RouteId =
   | 'gis'
   | 'gis-import'
   | 'forecast'
+  | 'forecast-indicator'
   | 'admin-users'
   | 'admin-agencies'
   | 'admin-audit'
@@ -65,6 +66,7 @@ export const ROUTES: RouteDef[] = [
   { id: 'gis', path: '/gis', label: 'nav.gis', roles: [] },
   { id: 'gis-import', path: '/gis/import', label: 'gisImport.title', roles: [], hidden: true, section: 'gis' },
   { id: 'forecast', path: '/forecast', label: 'nav.forecast', roles: [] },
+  { id: 'forecast-indicator', path: '/forecast', param: 'required', label: 'forecast.indicatorTitle', roles: [], hidden: true, section: 'forecast' },
   { id: 'admin-users', path: '/admin/users', label: 'nav.adminUsers', roles: ['admin', 'agency_admin'] },
   { id: 'admin-agencies', path: '/admin/agencies', label: 'nav.adminAgencies', roles: ['admin', 'agency_admin'] },
   { id: 'admin-audit', path: '/admin/audit', label: 'nav.adminAudit', roles: ['admin', 'auditor'] },

@@ -165,6 +165,19 @@ pub async fn seed(identity: &Identity) -> Result<Vec<DemoLogin>> {
     Ok(logins)
 }
 
+/// Seeds the forecasting centre's illustrative indicators (idempotent).
+///
+/// # Errors
+/// Database failure.
+pub async fn seed_forecast(identity: &Identity) -> Result<()> {
+    let centre = cityos_forecast::ForecastCentre::new(identity.db().clone(), identity.clock().clone(), identity.clone());
+    let added = cityos_forecast::demo::seed_demo(&centre).await.map_err(|e| anyhow::anyhow!("{}", ApiError::from(e)))?;
+    if added > 0 {
+        tracing::info!(added, "seeded the forecasting centre's illustrative indicators");
+    }
+    Ok(())
+}
+
 /// Prints the URL and the demo logins.
 pub fn print_banner(url: &str, logins: &[DemoLogin]) {
     println!();

@@ -4,8 +4,10 @@
 
 pub mod backup;
 pub mod bench;
+pub mod bench_forecast;
 pub mod bench_ogc;
 pub mod demo;
+pub mod forecast_cli;
 
 use anyhow::{Context, Result};
 use cityos_core::config::Config;
@@ -26,6 +28,7 @@ pub const MIGRATIONS: &[&[ModuleMigration]] = &[
     cityos_feedback::MIGRATIONS,
     cityos_datahub::MIGRATIONS,
     cityos_gis::MIGRATIONS,
+    cityos_forecast::MIGRATIONS,
 ];
 
 /// Opens the database and applies pending migrations.

@@ -78,6 +78,32 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Forecast a JSON file of series (no server, no database; see docs/FORECAST-CLI.md).
+    Forecast {
+        /// Input: a JSON array of {"id", "values", "frequency", "season_length"?, "start"?} (`-` for stdin).
+        #[arg(long)]
+        input: PathBuf,
+        /// Steps ahead.
+        #[arg(long)]
+        horizon: usize,
+        /// Season length for every series (default: the input's, else 12 monthly, 4 quarterly, 1 yearly).
+        #[arg(long)]
+        season: Option<usize>,
+        /// Models, comma-separated (naive, seasonal_naive, drift, naive2, ets, arima, theta, mstl,
+        /// combination). One is used as is; several: the best by rolling-origin backtest.
+        /// Default: the ETS + ARIMA + Theta combination.
+        #[arg(long)]
+        models: Option<String>,
+        /// Interval levels in percent, comma-separated.
+        #[arg(long, default_value = "80,95")]
+        levels: String,
+        /// Output file (`-` for stdout).
+        #[arg(long, default_value = "-")]
+        output: PathBuf,
+        /// Worker threads (default: all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
     /// Benchmark data generators (see docs/BENCHMARKS.md and scripts/bench-feedback.sh).
     Bench {
         #[command(subcommand)]
@@ -87,6 +113,31 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
+    /// Forecast accuracy (sMAPE, MASE, OWA against Naive2, interval coverage) and CPU seconds on
+    /// competition series exported by scripts/forecast_bench.py (see scripts/bench-forecast.sh).
+    Forecast {
+        /// Directory holding DATASET.json files (from `scripts/forecast_bench.py export`).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Datasets to read from --data, comma-separated.
+        #[arg(long, default_value = "m1,tourism")]
+        datasets: String,
+        /// Benchmark files to run instead of --data (the dataset is named after the file); repeatable.
+        #[arg(long)]
+        input: Vec<PathBuf>,
+        /// Models, comma-separated (Naive2 always runs: it is the OWA reference).
+        #[arg(long, default_value = "naive,seasonal_naive,ets,arima,theta,combination")]
+        models: String,
+        /// Write the report as JSON here.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Worker threads (default: all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Only the first N series of each dataset (smoke test).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
     /// Bulk-insert citizen reports (after `cityos demo` has seeded the city).
     SeedReports {
         /// How many reports.
@@ -237,7 +288,52 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// The commands that need neither configuration nor database: forecasting files.
+fn run_offline(command: &Command) -> Option<Result<std::process::ExitCode>> {
+    match command {
+        Command::Forecast { input, horizon, season, models, levels, output, threads } => Some((|| {
+            let opts = cityos::forecast_cli::Options {
+                horizon: *horizon,
+                season: *season,
+                models: cityos::forecast_cli::parse_models(models.as_deref().unwrap_or(""))?,
+                levels: cityos::forecast_cli::parse_levels(levels)?,
+                threads: *threads,
+            };
+            let n = cityos::forecast_cli::run(input, output, &opts)?;
+            if output.as_os_str() != "-" {
+                eprintln!("forecast {n} series into {}", output.display());
+            }
+            Ok(std::process::ExitCode::SUCCESS)
+        })()),
+        Command::Bench { command: BenchCommand::Forecast { data, datasets, input, models, output, threads, limit } } => Some((|| {
+            let mut files: Vec<(String, PathBuf)> = input
+                .iter()
+                .map(|p| (p.file_stem().map_or_else(|| "input".to_string(), |s| s.to_string_lossy().into_owned()), p.clone()))
+                .collect();
+            if let Some(dir) = data {
+                files.extend(
+                    datasets.split(',').map(str::trim).filter(|d| !d.is_empty()).map(|d| (d.to_string(), dir.join(format!("{d}.json")))),
+                );
+            }
+            if files.is_empty() {
+                bail!("give --data DIR (with --datasets) or --input FILE");
+            }
+            let opts = cityos::bench_forecast::BenchOptions {
+                models: cityos::forecast_cli::parse_models(models)?,
+                threads: *threads,
+                limit: *limit,
+            };
+            cityos::bench_forecast::run(&files, &opts, output.as_deref())?;
+            Ok(std::process::ExitCode::SUCCESS)
+        })()),
+        _ => None,
+    }
+}
+
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
+    if let Some(result) = run_offline(&cli.command) {
+        return result;
+    }
     let mut cfg = load_config(&cli)?;
     init_logs(cfg.server.json_logs);
     let clock: SharedClock = Arc::new(SystemClock);
@@ -266,6 +362,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let logins = demo::seed(&identity).await?;
             let calendar = std::sync::Arc::new(cityos_http::calendar_from(&cfg).map_err(anyhow::Error::msg)?);
             demo::seed_feedback(&db, &identity, calendar, 300).await?;
+            demo::seed_forecast(&identity).await?;
             let hub =
                 cityos_datahub::DataHub::new(db.clone(), clock.clone(), identity.clone(), &cfg.storage.data_dir, &cfg.server.public_url);
             cityos_datahub::seed::seed_catalogue(&hub).await.map_err(|e| anyhow::anyhow!("{}", cityos_api::ApiError::from(e)))?;
@@ -418,6 +515,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 db.backend().name()
             );
             db.close().await;
+        }
+        Command::Forecast { .. } | Command::Bench { command: BenchCommand::Forecast { .. } } => {
+            // Handled by `run_offline` before the configuration is loaded.
         }
         Command::Import { command: ImportCommand::Jurisdictions { file } } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;

@@ -15,6 +15,7 @@ mod auth;
 mod calendar;
 mod docs;
 mod events;
+mod forecast_source;
 mod metrics_layer;
 mod ratelimit;
 pub mod workers;
@@ -63,6 +64,8 @@ pub struct App {
     pub datahub: cityos_datahub::DataHub,
     /// Infrastructure GIS.
     pub gis: cityos_gis::Gis,
+    /// Forecasting centre.
+    pub forecast: cityos_forecast::ForecastCentre,
     /// Rate limiter for anonymous callers.
     pub(crate) limiter: Arc<ratelimit::Limiter>,
     /// Turns true when the server starts shutting down: long-lived streams
@@ -87,6 +90,8 @@ impl App {
         let datahub =
             cityos_datahub::DataHub::new(db.clone(), clock.clone(), identity.clone(), &config.storage.data_dir, &config.server.public_url);
         let gis = cityos_gis::Gis::new(db.clone(), clock.clone(), identity.clone(), &config.server.public_url);
+        let forecast = cityos_forecast::ForecastCentre::new(db.clone(), clock.clone(), identity.clone())
+            .with_datasets(Arc::new(forecast_source::HubColumns::new(datahub.clone())));
         Ok(Self {
             config: Arc::new(config),
             db,
@@ -98,6 +103,7 @@ impl App {
             feedback,
             datahub,
             gis,
+            forecast,
             limiter,
             stopping,
         })
@@ -164,6 +170,7 @@ pub fn api_routes(app: &App) -> OpenApiRouter {
         .merge(cityos_datahub::portal::router(app.datahub.clone()))
         .merge(cityos_datahub::gateway::router(cityos_datahub::gateway::Gateway::new(app.datahub.clone(), &app.seal_key)))
         .merge(cityos_gis::routes::router(app.gis.clone()))
+        .merge(cityos_forecast::routes::router(app.forecast.clone()))
 }
 
 /// The whole HTTP application.

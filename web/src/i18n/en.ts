@@ -1,10 +1,12 @@
 import type { MessageKey } from './vi';
+import { forecastEn } from '../forecast/messages';
 
 /**
  * English catalogue. Typed against the Vietnamese one, so a missing or extra
  * key is a compile error as well as a unit-test failure.
  */
 export const en: Record<MessageKey, string> = {
+  ...forecastEn,
   'app.name': 'CityOS',
   'app.tagline': 'Smart-city platform for Ho Chi Minh City',
   'app.loading': 'Loading…',

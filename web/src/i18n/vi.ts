@@ -5,7 +5,10 @@
  * same key (a unit test checks that both catalogues hold the same keys and no
  * empty strings). Placeholders are written `{name}`.
  */
+import { forecastVi } from '../forecast/messages';
+
 export const vi = {
+  ...forecastVi,
   'app.name': 'CityOS',
   'app.tagline': 'Nền tảng đô thị thông minh TP. Hồ Chí Minh',
   'app.loading': 'Đang tải…',

@@ -21,7 +21,7 @@ const MODULES: ModuleCard[] = [
   { path: '/datahub', label: 'nav.data', ready: true },
   { path: '/ioc', label: 'nav.ioc', ready: false },
   { path: '/gis', label: 'nav.gis', ready: true },
-  { path: '/forecast', label: 'nav.forecast', ready: false },
+  { path: '/forecast', label: 'nav.forecast', ready: true },
 ];
 
 /** Overview: who is signed in, with which roles, and what the city's jurisdiction data holds. Real data only. */

@@ -15,6 +15,8 @@ mod datastore;
 mod events;
 mod export;
 mod feedback;
+mod forecast;
+mod forecast_cli;
 mod gateway;
 mod geocode;
 mod gis;

@@ -45,6 +45,7 @@ async fn openapi_lists_every_api_route_and_is_openapi_3() {
                 "get" => t.http.get(&url).send().await.unwrap(),
                 "post" => t.http.post(&url).json(&json!({})).send().await.unwrap(),
                 "put" => t.http.put(&url).json(&json!({})).send().await.unwrap(),
+                "patch" => t.http.patch(&url).json(&json!({})).send().await.unwrap(),
                 "delete" => t.http.delete(&url).send().await.unwrap(),
                 other => panic!("unexpected method {other}"),
             };

@@ -1,0 +1,742 @@
+//! Rolling-origin backtests, automatic model selection with a fallback, and conformal
+//! prediction intervals from backtest errors.
+//!
+//! A backtest cuts the history at a few origins (the last `origins` windows of `horizon`
+//! periods, stepping back by `horizon` when the history allows it, else by one period), fits
+//! each model on the data before the origin and scores its forecast of the next `horizon`
+//! values: MASE (scaled by the training part's seasonal naive error, as M4), sMAPE and the
+//! coverage of its 80% and 95% intervals. A model that fails at an origin is scored with the
+//! benchmark's forecast there (and the failure counted), so every model is judged on the same
+//! origins. The benchmark is seasonal naive for seasonal series, naive otherwise.
+//!
+//! [`auto`] ranks the candidates by backtest MASE and refits on the whole history either the best
+//! ([`Policy::Best`]) or, by default, the three best, averaged ([`Policy::MeanOfBest`]); a model
+//! that fails on the full history is replaced by the next in the ranking, and naive is the last
+//! resort. When the history is too short for a backtest it goes by length: the ETS–ARIMA–Theta
+//! combination with two full seasons (and at least 10 observations), else ETS (then Theta) with
+//! 5, else naive.
+//!
+//! Series with regressors are fitted by [`fit_kind`]: ARIMA uses them natively, every other
+//! family through [`crate::regressors::Adjusted`].
+//!
+//! [`conformal`] replaces model-based intervals with split-conformal ones: at step `h`, the
+//! `⌈(k + 1)·level⌉`-th smallest of the `k` backtest absolute errors at that step (the largest
+//! when `k` is too small for the level), around the point forecast. With few origins that cannot
+//! reach 95%, so [`conformal_scaled`] (normalised conformal: errors over the model's own
+//! standard deviation, pooled over steps) is preferred when there are enough scores.
+
+use serde::Serialize;
+
+use crate::metrics::{coverage, mase_scale, smape};
+use crate::stats::z_for_level;
+use crate::{FitError, Fitted, Forecast, Interval, ModelKind, Series};
+
+/// The interval levels every backtest scores.
+pub const BACKTEST_LEVELS: [f64; 2] = [80.0, 95.0];
+
+/// Default number of backtest origins: few, to keep selection fast.
+pub const DEFAULT_ORIGINS: usize = 3;
+
+/// One model's backtest scores.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelScore {
+    /// The model family.
+    pub kind: ModelKind,
+    /// The selected form at the last origin, e.g. `ETS(A,N,N)` (the kind's name if it never fit).
+    pub model: String,
+    /// Mean MASE over the origins.
+    pub mase: f64,
+    /// Mean sMAPE over the origins (percent).
+    pub smape: f64,
+    /// Share of actual values inside the 80% intervals (0 to 1).
+    pub coverage_80: f64,
+    /// Share of actual values inside the 95% intervals (0 to 1).
+    pub coverage_95: f64,
+    /// MASE relative to the benchmark's (below 1 beats it).
+    pub relative_mase: f64,
+    /// sMAPE relative to the benchmark's.
+    pub relative_smape: f64,
+    /// Origins at which the model failed to fit (scored with the benchmark's forecast there).
+    pub failures: usize,
+    /// Absolute errors, `abs_errors[step][origin]`, for conformal intervals.
+    pub abs_errors: Vec<Vec<f64>>,
+    /// Errors over the standard deviation implied by the model's own 95% interval at that step,
+    /// pooled over steps and origins, for [`conformal_scaled`] (empty when it gave no interval).
+    pub std_errors: Vec<f64>,
+    /// The forecast at each origin (the benchmark's where the model failed), for scoring
+    /// ensembles of models; not serialised.
+    #[serde(skip)]
+    pub forecasts: Vec<Forecast>,
+}
+
+/// The result of a rolling-origin backtest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BacktestReport {
+    /// Forecast horizon scored at each origin.
+    pub horizon: usize,
+    /// Season length used for MASE and seasonal models.
+    pub season: usize,
+    /// Training lengths: the origin is just after this many observations.
+    pub origins: Vec<usize>,
+    /// The model every score is relative to (naive or seasonal naive).
+    pub benchmark: ModelKind,
+    /// Scores in the order the kinds were given (the benchmark is added when missing).
+    pub models: Vec<ModelScore>,
+}
+
+impl BacktestReport {
+    /// The scores of `kind`, if it was backtested.
+    #[must_use]
+    pub fn score(&self, kind: ModelKind) -> Option<&ModelScore> {
+        self.models.iter().find(|m| m.kind == kind)
+    }
+
+    /// Kinds ordered from the lowest backtest MASE (non-finite scores last; ties keep order).
+    #[must_use]
+    pub fn ranking(&self) -> Vec<ModelKind> {
+        let mut v: Vec<&ModelScore> = self.models.iter().collect();
+        v.sort_by(|a, b| {
+            let ka = if a.mase.is_finite() { a.mase } else { f64::INFINITY };
+            let kb = if b.mase.is_finite() { b.mase } else { f64::INFINITY };
+            ka.total_cmp(&kb)
+        });
+        v.into_iter().map(|m| m.kind).collect()
+    }
+}
+
+/// Observations a training window needs before an origin.
+#[must_use]
+pub fn min_train(season: usize) -> usize {
+    (2 * season.max(1)).max(8)
+}
+
+/// Training lengths for `origins` windows of `horizon` periods, latest last; empty when the
+/// history has no room for even one.
+#[must_use]
+pub fn origin_lengths(n: usize, season: usize, horizon: usize, origins: usize) -> Vec<usize> {
+    let min = min_train(season);
+    if horizon == 0 || origins == 0 || n < horizon + min {
+        return Vec::new();
+    }
+    let last = n - horizon;
+    let room = last - min;
+    let step = if room >= horizon * (origins - 1) { horizon } else { 1 };
+    let count = (room / step + 1).min(origins);
+    (0..count).rev().map(|i| last - i * step).collect()
+}
+
+/// Fits `kind`, using the series' regressors where there are any: ARIMA takes them natively,
+/// the other families through [`crate::regressors::Adjusted`], and the combination is the mean
+/// of ETS, ARIMA and Theta each fitted this way.
+///
+/// # Errors
+/// [`FitError`] from the model (for the combination, when no member fits).
+pub fn fit_kind(kind: ModelKind, series: &Series<'_>) -> Result<Box<dyn Fitted>, FitError> {
+    let has_xreg = series.xreg.is_some_and(|x| !x.is_empty());
+    if !has_xreg {
+        return crate::fit(kind, series);
+    }
+    match kind {
+        ModelKind::Arima => crate::fit(kind, series),
+        ModelKind::Combination => {
+            let members: Vec<Box<dyn Fitted>> =
+                [ModelKind::Ets, ModelKind::Arima, ModelKind::Theta].into_iter().filter_map(|k| fit_kind(k, series).ok()).collect();
+            if members.is_empty() {
+                return Err(FitError::Failed("no member of the combination fitted".into()));
+            }
+            Ok(Box::new(crate::combine::Combination::new(members)?))
+        }
+        _ => Ok(Box::new(crate::regressors::Adjusted::fit(kind, series)?)),
+    }
+}
+
+/// Forecasts of every kind at one origin, each family fitted once (the combination reuses the
+/// ETS, ARIMA and Theta fits).
+struct OriginForecasts<'s> {
+    series: Series<'s>,
+    horizon: usize,
+    done: Vec<(ModelKind, Result<Forecast, FitError>)>,
+}
+
+impl<'s> OriginForecasts<'s> {
+    fn get(&mut self, kind: ModelKind) -> Result<Forecast, FitError> {
+        if let Some((_, r)) = self.done.iter().find(|(k, _)| *k == kind) {
+            return r.clone();
+        }
+        let r = if kind == ModelKind::Combination {
+            let members: Vec<Forecast> =
+                [ModelKind::Ets, ModelKind::Arima, ModelKind::Theta].into_iter().filter_map(|k| self.get(k).ok()).collect();
+            combine_forecasts(&members)
+        } else {
+            fit_kind(kind, &self.series).and_then(|f| f.forecast(self.horizon, &BACKTEST_LEVELS))
+        };
+        self.done.push((kind, r.clone()));
+        r
+    }
+}
+
+/// The equal-weight mean of forecasts (means and bounds), as [`crate::combine::Combination`].
+fn combine_forecasts(members: &[Forecast]) -> Result<Forecast, FitError> {
+    let first = members.first().ok_or_else(|| FitError::Failed("no member of the combination fitted".into()))?;
+    let k = members.len() as f64;
+    let h = first.mean.len();
+    let avg = |get: &dyn Fn(&Forecast) -> Option<f64>| -> f64 { members.iter().filter_map(get).sum::<f64>() / k };
+    let mean = (0..h).map(|i| avg(&|f| f.mean.get(i).copied())).collect();
+    let intervals = first
+        .intervals
+        .iter()
+        .enumerate()
+        .map(|(j, iv)| Interval {
+            level: iv.level,
+            lo: (0..h).map(|i| avg(&|f| f.intervals.get(j).and_then(|x| x.lo.get(i).copied()))).collect(),
+            hi: (0..h).map(|i| avg(&|f| f.intervals.get(j).and_then(|x| x.hi.get(i).copied()))).collect(),
+        })
+        .collect();
+    let names: Vec<&str> = members.iter().map(|f| f.model.as_str()).collect();
+    Ok(Forecast { model: format!("Combination({})", names.join(", ")), mean, intervals })
+}
+
+/// Absolute errors per step and errors standardised by the sd implied by the forecast's 95%
+/// interval (where it has one with positive width).
+fn forecast_scores(actual: &[f64], fc: &Forecast) -> (Vec<f64>, Vec<f64>) {
+    let abs: Vec<f64> = actual.iter().zip(&fc.mean).map(|(y, f)| (y - f).abs()).collect();
+    let mut std = Vec::new();
+    if let Some(i) = fc.interval(95.0) {
+        let z = z_for_level(95.0);
+        for (e, (lo, hi)) in abs.iter().zip(i.lo.iter().zip(&i.hi)) {
+            let sd = (hi - lo) / (2.0 * z);
+            if sd > 0.0 && sd.is_finite() {
+                std.push(e / sd);
+            }
+        }
+    }
+    (abs, std)
+}
+
+/// Backtests `kinds` on the last `origins` windows of `horizon` periods.
+///
+/// # Errors
+/// [`FitError::TooShort`] when there is no room for one origin (see [`min_train`]);
+/// [`FitError`] from the series check, or when even the benchmark fails.
+pub fn backtest(kinds: &[ModelKind], series: &Series<'_>, horizon: usize, origins: usize) -> Result<BacktestReport, FitError> {
+    series.check()?;
+    let x = series.values;
+    let m = series.season.max(1);
+    let ends = origin_lengths(x.len(), m, horizon, origins);
+    if ends.is_empty() {
+        return Err(FitError::TooShort { needed: horizon.max(1) + min_train(m), got: x.len() });
+    }
+    let benchmark = if m > 1 { ModelKind::SeasonalNaive } else { ModelKind::Naive };
+    let mut all: Vec<ModelKind> = Vec::with_capacity(kinds.len() + 1);
+    for &k in kinds {
+        if !all.contains(&k) {
+            all.push(k);
+        }
+    }
+    if !all.contains(&benchmark) {
+        all.push(benchmark);
+    }
+    struct Acc {
+        mase: f64,
+        smape: f64,
+        cov80: f64,
+        cov95: f64,
+        failures: usize,
+        model: String,
+        errors: Vec<Vec<f64>>,
+        std_errors: Vec<f64>,
+        forecasts: Vec<Forecast>,
+    }
+    let mut acc: Vec<Acc> = all
+        .iter()
+        .map(|k| Acc {
+            mase: 0.0,
+            smape: 0.0,
+            cov80: 0.0,
+            cov95: 0.0,
+            failures: 0,
+            model: k.as_str().to_string(),
+            errors: vec![Vec::new(); horizon],
+            std_errors: Vec::new(),
+            forecasts: Vec::new(),
+        })
+        .collect();
+    for &end in &ends {
+        let train = &x[..end];
+        let actual = &x[end..end + horizon];
+        // Regressors keep their future values: the columns run past the training end.
+        let s = Series { values: train, season: m, xreg: series.xreg };
+        let mut cache = OriginForecasts { series: s, horizon, done: Vec::new() };
+        // The benchmark is always the plain model, so relative scores mean the same with regressors.
+        let bench =
+            crate::fit(benchmark, &Series { values: train, season: m, xreg: None }).and_then(|f| f.forecast(horizon, &BACKTEST_LEVELS))?;
+        let scale = mase_scale(train, m);
+        for (a, &kind) in acc.iter_mut().zip(&all) {
+            let fc = match cache.get(kind) {
+                Ok(f) => {
+                    a.model = f.model.clone();
+                    f
+                }
+                Err(_) => {
+                    a.failures += 1;
+                    bench.clone()
+                }
+            };
+            let mae = actual.iter().zip(&fc.mean).map(|(y, f)| (y - f).abs()).sum::<f64>() / horizon as f64;
+            a.mase += mae / scale;
+            a.smape += smape(actual, &fc.mean);
+            if let Some(i) = fc.interval(80.0) {
+                a.cov80 += coverage(actual, &i.lo, &i.hi);
+            }
+            if let Some(i) = fc.interval(95.0) {
+                a.cov95 += coverage(actual, &i.lo, &i.hi);
+            }
+            let (abs, std) = forecast_scores(actual, &fc);
+            for (step, e) in abs.into_iter().enumerate() {
+                a.errors[step].push(e);
+            }
+            a.std_errors.extend(std);
+            a.forecasts.push(fc);
+        }
+    }
+    let k = ends.len() as f64;
+    let bi = all.iter().position(|&kk| kk == benchmark).unwrap_or(0);
+    let (bm, bs) = (acc[bi].mase / k, acc[bi].smape / k);
+    let models = all
+        .iter()
+        .zip(acc)
+        .map(|(&kind, a)| ModelScore {
+            kind,
+            model: a.model,
+            mase: a.mase / k,
+            smape: a.smape / k,
+            coverage_80: a.cov80 / k,
+            coverage_95: a.cov95 / k,
+            relative_mase: (a.mase / k) / bm,
+            relative_smape: (a.smape / k) / bs,
+            failures: a.failures,
+            abs_errors: a.errors,
+            std_errors: a.std_errors,
+            forecasts: a.forecasts,
+        })
+        .collect();
+    Ok(BacktestReport { horizon, season: m, origins: ends, benchmark, models })
+}
+
+/// Settings for [`auto`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutoOptions {
+    /// Candidate kinds; empty means [`default_candidates`].
+    pub kinds: Vec<ModelKind>,
+    /// Backtest origins.
+    pub origins: usize,
+    /// How the backtest ranking becomes a forecast.
+    pub policy: Policy,
+}
+
+impl Default for AutoOptions {
+    fn default() -> Self {
+        AutoOptions { kinds: Vec::new(), origins: DEFAULT_ORIGINS, policy: Policy::default() }
+    }
+}
+
+/// How [`auto`] turns the backtest ranking into a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    /// The single model with the lowest backtest MASE.
+    Best,
+    /// The equal-weight mean of the `n` best-ranked models that fit (the default, with 3). On a
+    /// fifth of M1 and a sixth of Tourism (3 origins), the mean OWA over the six frequency groups
+    /// was 0.850 for the mean of the best 3, 0.854 for the best 2, 0.857 for the fixed
+    /// ETS–ARIMA–Theta combination and 0.872 for the single best model: picking one model from
+    /// three short backtests is noisy, averaging the few best is not.
+    MeanOfBest(usize),
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy::MeanOfBest(3)
+    }
+}
+
+/// The candidates [`auto`] compares by default: the benchmarks, ETS, ARIMA, Theta and their
+/// combination (seasonal naive only for seasonal series).
+#[must_use]
+pub fn default_candidates(season: usize) -> Vec<ModelKind> {
+    let mut v = vec![ModelKind::Naive];
+    if season > 1 {
+        v.push(ModelKind::SeasonalNaive);
+    }
+    v.extend([ModelKind::Drift, ModelKind::Ets, ModelKind::Arima, ModelKind::Theta, ModelKind::Combination]);
+    v
+}
+
+/// How [`auto`] reached its choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SelectionReason {
+    /// The lowest backtest MASE.
+    BestBacktest,
+    /// A better-scored model failed on the full history; this is the next best.
+    NextBest,
+    /// The history is too short for a backtest; chosen by length.
+    TooShortForBacktest,
+    /// Every candidate failed; naive.
+    LastResort,
+}
+
+/// What [`auto`] chose and why, for the API and the CLI.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SelectionInfo {
+    /// The chosen family.
+    pub kind: ModelKind,
+    /// The fitted form, e.g. `ETS(M,Ad,M)`.
+    pub model: String,
+    /// How it was chosen.
+    pub reason: SelectionReason,
+    /// The backtest behind the choice, when there was one.
+    pub backtest: Option<BacktestReport>,
+    /// Candidates that failed on the full history, with the error.
+    pub failed: Vec<(ModelKind, String)>,
+    /// The models averaged, best first (one for a single model).
+    pub members: Vec<ModelKind>,
+}
+
+/// Backtest errors of the chosen model (or mean of models), for conformal intervals.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ConformalScores {
+    /// Absolute errors, `abs_errors[step][origin]`.
+    pub abs_errors: Vec<Vec<f64>>,
+    /// Errors over the sd implied by the 95% interval, pooled over steps and origins.
+    pub std_errors: Vec<f64>,
+}
+
+/// The chosen, fitted model.
+#[derive(Debug)]
+pub struct Selection {
+    /// The model refitted on the whole history.
+    pub fitted: Box<dyn Fitted>,
+    /// Why it was chosen.
+    pub info: SelectionInfo,
+    /// Its backtest errors, when there was a backtest.
+    pub scores: Option<ConformalScores>,
+}
+
+impl Selection {
+    /// Forecasts with the chosen model; with `conformal_intervals`, the intervals come from the
+    /// backtest errors when there was a backtest ([`conformal_scaled`] with at least
+    /// [`MIN_SCALED_SCORES`] standardised errors, else [`conformal`]), else from the model.
+    /// `levels` must not be empty for the scaled variant to apply.
+    ///
+    /// # Errors
+    /// [`FitError`] from the model's forecast.
+    pub fn forecast(&self, horizon: usize, levels: &[f64], conformal_intervals: bool) -> Result<Forecast, FitError> {
+        let fc = self.fitted.forecast(horizon, levels)?;
+        if conformal_intervals {
+            if let Some(score) = &self.scores {
+                if score.std_errors.len() >= MIN_SCALED_SCORES && !fc.intervals.is_empty() {
+                    return Ok(conformal_scaled(&fc, &score.std_errors, levels));
+                }
+                return Ok(conformal(&fc, &score.abs_errors, levels));
+            }
+        }
+        Ok(fc)
+    }
+}
+
+/// Chooses a model for `series` by rolling-origin backtest over `horizon` periods, with the
+/// fallbacks described in the module documentation. Never fails on a valid, non-empty series.
+///
+/// # Errors
+/// [`FitError`] from the series check (empty or non-finite).
+pub fn auto(series: &Series<'_>, horizon: usize, options: &AutoOptions) -> Result<Selection, FitError> {
+    series.check()?;
+    let m = series.season.max(1);
+    let n = series.values.len();
+    let kinds = if options.kinds.is_empty() { default_candidates(m) } else { options.kinds.clone() };
+    let (order, reason, report) = match backtest(&kinds, series, horizon, options.origins.max(1)) {
+        Ok(report) => {
+            let order: Vec<ModelKind> = report.ranking().into_iter().filter(|k| kinds.contains(k)).collect();
+            (order, SelectionReason::BestBacktest, Some(report))
+        }
+        Err(_) => {
+            let mut order = Vec::new();
+            if n >= (2 * m).max(10) {
+                order.push(ModelKind::Combination);
+            }
+            if n >= 5 {
+                order.extend([ModelKind::Ets, ModelKind::Theta]);
+            }
+            (order, SelectionReason::TooShortForBacktest, None)
+        }
+    };
+    let wanted = match options.policy {
+        Policy::Best => 1,
+        Policy::MeanOfBest(k) => k.max(1),
+    };
+    let mut failed = Vec::new();
+    let mut fitted: Vec<(ModelKind, Box<dyn Fitted>)> = Vec::new();
+    let mut first_ok = None;
+    for (i, &kind) in order.iter().enumerate() {
+        match fit_kind(kind, series) {
+            Ok(f) => {
+                first_ok.get_or_insert(i);
+                fitted.push((kind, f));
+                // Without a backtest there is no ranking to average: the first that fits.
+                if fitted.len() >= wanted || report.is_none() {
+                    break;
+                }
+            }
+            Err(e) => failed.push((kind, e.to_string())),
+        }
+    }
+    if fitted.is_empty() {
+        let fitted: Box<dyn Fitted> = Box::new(crate::baseline::naive(series)?);
+        let reason = if order.is_empty() { SelectionReason::TooShortForBacktest } else { SelectionReason::LastResort };
+        let info = SelectionInfo {
+            kind: ModelKind::Naive,
+            model: fitted.name(),
+            reason,
+            backtest: report,
+            failed,
+            members: vec![ModelKind::Naive],
+        };
+        return Ok(Selection { fitted, info, scores: None });
+    }
+    let reason = if first_ok.unwrap_or(0) > 0 && reason == SelectionReason::BestBacktest { SelectionReason::NextBest } else { reason };
+    let members: Vec<ModelKind> = fitted.iter().map(|(k, _)| *k).collect();
+    let scores = report.as_ref().and_then(|r| ensemble_scores(r, &members, series.values));
+    let kind = members[0];
+    let model: Box<dyn Fitted> = if fitted.len() == 1 {
+        fitted.into_iter().map(|(_, f)| f).next().ok_or_else(|| FitError::Failed("no model".into()))?
+    } else {
+        Box::new(crate::combine::Combination::new(fitted.into_iter().map(|(_, f)| f).collect())?)
+    };
+    let info = SelectionInfo { kind, model: model.name(), reason, backtest: report, failed, members };
+    Ok(Selection { fitted: model, info, scores })
+}
+
+/// The backtest errors of the equal-weight mean of `members`' backtest forecasts.
+fn ensemble_scores(report: &BacktestReport, members: &[ModelKind], values: &[f64]) -> Option<ConformalScores> {
+    let scores: Vec<&ModelScore> = members.iter().map(|k| report.score(*k)).collect::<Option<_>>()?;
+    let mut out = ConformalScores { abs_errors: vec![Vec::new(); report.horizon], std_errors: Vec::new() };
+    for (o, &end) in report.origins.iter().enumerate() {
+        let fcs: Vec<Forecast> = scores.iter().map(|s| s.forecasts.get(o).cloned()).collect::<Option<_>>()?;
+        let fc = combine_forecasts(&fcs).ok()?;
+        let actual = values.get(end..end + report.horizon)?;
+        let (abs, std) = forecast_scores(actual, &fc);
+        for (step, e) in abs.into_iter().enumerate() {
+            out.abs_errors[step].push(e);
+        }
+        out.std_errors.extend(std);
+    }
+    Some(out)
+}
+
+/// Fewest pooled standardised backtest errors for [`conformal_scaled`].
+pub const MIN_SCALED_SCORES: usize = 10;
+
+/// Normalised split-conformal intervals: the backtest errors divided by the standard deviation
+/// the model's own interval implied (`std_errors`, pooled over steps and origins) are the
+/// conformity scores; at level `L` the interval is `mean ± q_L σ_h`, with `q_L` their
+/// [`conformal_quantile`] and `σ_h` the standard deviation implied by `forecast`'s first
+/// interval at step `h`. This recalibrates the width of the model's intervals from
+/// out-of-sample errors while keeping their shape over the horizon; pooling gives enough scores
+/// for 95% from a few origins (per-step scores from 3 origins can cover at most 75%).
+#[must_use]
+pub fn conformal_scaled(forecast: &Forecast, std_errors: &[f64], levels: &[f64]) -> Forecast {
+    let sd: Vec<f64> = match forecast.intervals.first() {
+        Some(i) => {
+            let z = z_for_level(i.level);
+            i.lo.iter().zip(&i.hi).map(|(lo, hi)| (hi - lo) / (2.0 * z)).collect()
+        }
+        None => vec![f64::NAN; forecast.mean.len()],
+    };
+    let intervals = levels
+        .iter()
+        .map(|&level| {
+            let q = conformal_quantile(std_errors, level);
+            Interval {
+                level,
+                lo: forecast.mean.iter().zip(&sd).map(|(m, s)| m - q * s).collect(),
+                hi: forecast.mean.iter().zip(&sd).map(|(m, s)| m + q * s).collect(),
+            }
+        })
+        .collect();
+    Forecast { model: forecast.model.clone(), mean: forecast.mean.clone(), intervals }
+}
+
+/// Split-conformal intervals: keeps `forecast`'s point forecasts and replaces its intervals by
+/// `mean ± q_h`, where `q_h` is the `⌈(k + 1)·level/100⌉`-th smallest of the `k` absolute
+/// backtest errors at step `h` (`abs_errors[h][origin]`, the largest when `k` is too small).
+/// Steps beyond the backtest horizon use the last step's errors scaled by `√(h / H)`.
+#[must_use]
+pub fn conformal(forecast: &Forecast, abs_errors: &[Vec<f64>], levels: &[f64]) -> Forecast {
+    let h = forecast.mean.len();
+    let big_h = abs_errors.len();
+    let intervals = levels
+        .iter()
+        .map(|&level| {
+            let q: Vec<f64> = (0..h)
+                .map(|i| {
+                    if big_h == 0 {
+                        return f64::NAN;
+                    }
+                    let (row, scale) =
+                        if i < big_h { (&abs_errors[i], 1.0) } else { (&abs_errors[big_h - 1], ((i + 1) as f64 / big_h as f64).sqrt()) };
+                    conformal_quantile(row, level) * scale
+                })
+                .collect();
+            Interval {
+                level,
+                lo: forecast.mean.iter().zip(&q).map(|(m, q)| m - q).collect(),
+                hi: forecast.mean.iter().zip(&q).map(|(m, q)| m + q).collect(),
+            }
+        })
+        .collect();
+    Forecast { model: forecast.model.clone(), mean: forecast.mean.clone(), intervals }
+}
+
+/// The `⌈(k + 1)·level/100⌉`-th smallest of `k` scores (the largest when that exceeds `k`; NaN
+/// when there are none).
+#[must_use]
+pub fn conformal_quantile(scores: &[f64], level: f64) -> f64 {
+    let mut s: Vec<f64> = scores.iter().copied().filter(|v| v.is_finite()).collect();
+    if s.is_empty() {
+        return f64::NAN;
+    }
+    s.sort_by(f64::total_cmp);
+    let k = s.len();
+    let rank = (((k + 1) as f64) * level / 100.0).ceil() as usize;
+    s[rank.clamp(1, k) - 1]
+}
+
+#[cfg(test)]
+mod eval;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_step_by_the_horizon_when_there_is_room() {
+        assert_eq!(origin_lengths(30, 1, 3, 3), vec![21, 24, 27]);
+        // 12 observations, min 8, horizon 3: room 1 < 6 -> step 1, two origins.
+        assert_eq!(origin_lengths(12, 1, 3, 3), vec![8, 9]);
+        // 13: room 2 < 6 -> step 1: origins 8, 9, 10.
+        assert_eq!(origin_lengths(13, 1, 3, 3), vec![8, 9, 10]);
+        assert!(origin_lengths(10, 1, 3, 3).is_empty());
+        assert_eq!(origin_lengths(60, 12, 12, 2), vec![36, 48]);
+    }
+
+    #[test]
+    fn backtest_scores_match_hand_computation() {
+        // A straight line: drift is perfect, naive is off by 1, 2 per step.
+        let x: Vec<f64> = (0..14).map(|t| 10.0 + t as f64).collect();
+        let r = backtest(&[ModelKind::Drift, ModelKind::Naive], &Series::new(&x, 1), 2, 2).unwrap();
+        assert_eq!(r.origins, vec![10, 12]);
+        assert_eq!(r.benchmark, ModelKind::Naive);
+        let d = r.score(ModelKind::Drift).unwrap();
+        assert!(d.mase.abs() < 1e-9 && d.smape.abs() < 1e-9);
+        let nv = r.score(ModelKind::Naive).unwrap();
+        // MAE 1.5, scale 1 -> MASE 1.5 at both origins.
+        assert!((nv.mase - 1.5).abs() < 1e-12);
+        // sMAPE: origin 10 (last 19): 200/39, 400/40; origin 12 (last 21): 200/43, 400/44.
+        let s = ((200.0 / 39.0 + 400.0 / 40.0) / 2.0 + (200.0 / 43.0 + 400.0 / 44.0) / 2.0) / 2.0;
+        assert!((nv.smape - s).abs() < 1e-9);
+        assert_eq!(nv.abs_errors, vec![vec![1.0, 1.0], vec![2.0, 2.0]]);
+        assert!((d.relative_mase).abs() < 1e-9);
+        assert_eq!(r.ranking()[0], ModelKind::Drift);
+        // Naive's residuals are all 1, so sigma = 1: step 1 is inside the 80% interval
+        // (1 < 1.28), step 2 is not (2 > 1.28 * sqrt(2) = 1.81); at 95% both are (2 < 2.77).
+        assert!((nv.coverage_80 - 0.5).abs() < 1e-12);
+        assert!((nv.coverage_95 - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn auto_picks_the_best_and_falls_back() {
+        let x: Vec<f64> = (0..30).map(|t| 5.0 + 2.0 * t as f64 + if t % 2 == 0 { 0.3 } else { -0.3 }).collect();
+        let sel = auto(
+            &Series::new(&x, 1),
+            3,
+            &AutoOptions { kinds: vec![ModelKind::Naive, ModelKind::Drift], origins: 3, policy: Policy::Best },
+        )
+        .unwrap();
+        assert_eq!(sel.info.kind, ModelKind::Drift);
+        assert_eq!(sel.info.reason, SelectionReason::BestBacktest);
+        // Too short for a backtest: the length rule; whatever fails falls through to naive.
+        let short = [1.0, 2.0, 3.0];
+        let sel = auto(&Series::new(&short, 1), 3, &AutoOptions::default()).unwrap();
+        assert_eq!(sel.info.kind, ModelKind::Naive);
+        assert_eq!(sel.fitted.forecast(1, &[]).unwrap().mean, vec![3.0]);
+    }
+
+    #[test]
+    fn auto_with_every_default_candidate_gives_a_finite_forecast() {
+        // AirPassengers 1949–1954: whatever the models do, the report lists every candidate and
+        // the selection forecasts finite values with ordered bounds.
+        let x = [
+            112., 118., 132., 129., 121., 135., 148., 148., 136., 119., 104., 118., 115., 126., 141., 135., 125., 149., 170., 170., 158.,
+            133., 114., 140., 145., 150., 178., 163., 172., 178., 199., 199., 184., 162., 146., 166., 171., 180., 193., 181., 183., 218.,
+            230., 242., 209., 191., 172., 194., 196., 196., 236., 235., 229., 243., 264., 272., 237., 211., 180., 201., 204., 188., 235.,
+            227., 234., 264., 302., 293., 259., 229., 203., 229.,
+        ];
+        let sel = auto(&Series::new(&x, 12), 12, &AutoOptions::default()).unwrap();
+        let report = sel.info.backtest.as_ref().unwrap();
+        assert_eq!(report.origins, vec![36, 48, 60]);
+        assert_eq!(report.models.len(), default_candidates(12).len());
+        let snaive = report.score(ModelKind::SeasonalNaive).unwrap();
+        assert!((snaive.relative_mase - 1.0).abs() < 1e-12);
+        let f = sel.forecast(12, &[80.0, 95.0], true).unwrap();
+        assert!(f.mean.iter().all(|v| v.is_finite() && *v > 100.0), "{f:?}");
+        for i in &f.intervals {
+            assert!(i.lo.iter().zip(&f.mean).zip(&i.hi).all(|((l, m), h)| l <= m && m <= h));
+        }
+    }
+
+    #[test]
+    fn regressors_reach_every_family() {
+        // A line with a +10 step during periods 20..=24 and again at 41 (in the horizon).
+        let n = 40;
+        let dummy: Vec<f64> = (0..n + 3).map(|t| if (20..25).contains(&t) || t == n + 1 { 1.0 } else { 0.0 }).collect();
+        let y: Vec<f64> = (0..n).map(|t| 3.0 + 0.5 * t as f64 + 10.0 * dummy[t]).collect();
+        let x = crate::Xreg { names: vec!["lockdown".into()], columns: vec![dummy] };
+        let s = Series { values: &y, season: 1, xreg: Some(&x) };
+        let sel = auto(&s, 3, &AutoOptions { kinds: vec![ModelKind::Naive, ModelKind::Drift], origins: 3, policy: Policy::Best }).unwrap();
+        assert_eq!(sel.info.kind, ModelKind::Drift);
+        assert_eq!(sel.info.model, "Drift + xreg(lockdown)");
+        let f = sel.forecast(3, &[80.0], false).unwrap();
+        // Adjusted line 3 + 0.5 t continues: 23, 23.5 (+10), 24.
+        for (got, want) in f.mean.iter().zip([23.0, 33.5, 24.0]) {
+            assert!((got - want).abs() < 1e-8, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn conformal_quantiles_follow_the_split_conformal_rank() {
+        let e: Vec<f64> = (1..=19).map(f64::from).collect();
+        // k = 19: 80% -> ceil(20 * 0.8) = 16th smallest; 95% -> 19th.
+        assert_eq!(conformal_quantile(&e, 80.0), 16.0);
+        assert_eq!(conformal_quantile(&e, 95.0), 19.0);
+        assert_eq!(conformal_quantile(&[3.0, 1.0], 95.0), 3.0);
+        let fc = Forecast { model: "x".into(), mean: vec![10.0, 10.0, 10.0], intervals: Vec::new() };
+        let c = conformal(&fc, &[vec![1.0, 2.0, 3.0], vec![4.0, 4.0, 8.0]], &[50.0]);
+        // k = 3, 50%: ceil(4 * 0.5) = 2nd smallest.
+        assert_eq!(c.intervals[0].hi[0], 12.0);
+        assert_eq!(c.intervals[0].lo[1], 6.0);
+        assert!((c.intervals[0].hi[2] - (10.0 + 4.0 * 1.5f64.sqrt())).abs() < 1e-12);
+        // Scaled: the model's 95% interval implies sd 1 then 2; scores 0.1..=1.9 (19 of them):
+        // the 80% quantile is the 16th, 1.6.
+        let z = z_for_level(95.0);
+        let fc = Forecast {
+            model: "x".into(),
+            mean: vec![10.0, 20.0],
+            intervals: vec![Interval { level: 95.0, lo: vec![10.0 - z, 20.0 - 2.0 * z], hi: vec![10.0 + z, 20.0 + 2.0 * z] }],
+        };
+        let scores: Vec<f64> = (1..=19).map(|i| f64::from(i) / 10.0).collect();
+        let c = conformal_scaled(&fc, &scores, &[80.0]);
+        assert!((c.intervals[0].hi[0] - 11.6).abs() < 1e-12);
+        assert!((c.intervals[0].lo[1] - (20.0 - 3.2)).abs() < 1e-12);
+    }
+}
