@@ -80,7 +80,7 @@ test('forecasting centre: an analyst opens an indicator, runs a forecast, sees t
     await expect(grdp.locator('.fc-latest')).toContainText(/Mới nhất \(Quý [1-4]\/\d{4}\)/);
     await page.getByLabel('Tần suất', { exact: true }).selectOption('');
     await page.getByLabel('Địa bàn', { exact: true }).selectOption('wards');
-    await expect(page.locator('.fc-list tbody tr').first()).toContainText('Mã địa bàn');
+    await expect(page.locator('.fc-list tbody tr').first()).toContainText(/Phường /);
     await page.getByLabel('Địa bàn', { exact: true }).selectOption('');
   });
 
