@@ -233,8 +233,9 @@ pub fn forecast_one(s: &InputSeries, opts: &Options) -> SeriesForecast {
     SeriesForecast { id: s.id.clone(), forecast, fallback, start }
 }
 
-/// Fits the requested model and forecasts; with several models, the one with the lowest
-/// rolling-origin backtest MASE ([`cityos_tsmodels::select::auto`]), refitted on the whole history.
+/// Fits the requested model and forecasts; with several models, the library's automatic
+/// selection ([`cityos_tsmodels::select::auto`] with its default policy: the mean of the (up to)
+/// three models with the lowest rolling-origin backtest MASE, refitted on the whole history).
 ///
 /// # Errors
 /// A description of why no usable forecast came out.

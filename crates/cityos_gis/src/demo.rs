@@ -408,20 +408,7 @@ impl Generator<'_> {
             }
         }
         let entry = kept.iter().copied().min_by_key(|&(i, j)| (i * i + j * j, i, j)).unwrap_or((0, 0));
-        let mut parent = HashMap::new();
-        let mut cells = vec![entry];
-        let mut queue = VecDeque::from([entry]);
-        let mut seen = HashSet::from([entry]);
-        while let Some(c) = queue.pop_front() {
-            for d in [(1, 0), (0, 1), (-1, 0), (0, -1)] {
-                let n = (c.0 + d.0, c.1 + d.1);
-                if kept.contains(&n) && seen.insert(n) {
-                    parent.insert(n, c);
-                    cells.push(n);
-                    queue.push_back(n);
-                }
-            }
-        }
+        let (cells, parent) = spanning_tree(&kept, entry);
         WardGrid { frame, cells, parent, entry }
     }
 
@@ -681,20 +668,7 @@ impl Generator<'_> {
                 continue;
             };
             let cells: HashSet<(i32, i32)> = g.cells.iter().copied().collect();
-            let mut parent: HashMap<(i32, i32), (i32, i32)> = HashMap::new();
-            let mut order = vec![root];
-            let mut queue = VecDeque::from([root]);
-            let mut seen = HashSet::from([root]);
-            while let Some(c) = queue.pop_front() {
-                for d in [(1, 0), (0, 1), (-1, 0), (0, -1)] {
-                    let n = (c.0 + d.0, c.1 + d.1);
-                    if cells.contains(&n) && seen.insert(n) {
-                        parent.insert(n, c);
-                        order.push(n);
-                        queue.push_back(n);
-                    }
-                }
-            }
+            let (order, parent) = spanning_tree(&cells, root);
             // Cells drained through each cell (itself included), leaves first.
             let mut upstream: HashMap<(i32, i32), u32> = order.iter().map(|&c| (c, 1)).collect();
             for c in order.iter().rev() {
@@ -942,6 +916,29 @@ fn mv_cable(underground: bool, rng: &mut StdRng) -> Value {
         let conductor = ["ACSR-185/29", "ACSR-240/32", "AC-120"][rng.gen_range(0..3)];
         json!({ "voltage_kv": 22.0, "conductor": conductor, "underground": 0, "material": "Nhôm lõi thép" })
     }
+}
+
+/// A grid cell `(i, j)`.
+type Cell = (i32, i32);
+
+/// The breadth-first spanning tree of the grid `cells` (4-neighbourhood) from `root`: the cells
+/// reached, in visiting order (root first), and each one's parent towards the root.
+fn spanning_tree(cells: &HashSet<Cell>, root: Cell) -> (Vec<Cell>, HashMap<Cell, Cell>) {
+    let mut parent = HashMap::new();
+    let mut order = vec![root];
+    let mut queue = VecDeque::from([root]);
+    let mut seen = HashSet::from([root]);
+    while let Some(c) = queue.pop_front() {
+        for d in [(1, 0), (0, 1), (-1, 0), (0, -1)] {
+            let n = (c.0 + d.0, c.1 + d.1);
+            if cells.contains(&n) && seen.insert(n) {
+                parent.insert(n, c);
+                order.push(n);
+                queue.push_back(n);
+            }
+        }
+    }
+    (order, parent)
 }
 
 #[cfg(test)]

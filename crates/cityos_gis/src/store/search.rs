@@ -285,7 +285,11 @@ pub(super) async fn run(gis: &Gis, q: &ItemQuery) -> Result<ItemPage, GisError> 
 
 async fn fetch(gis: &Gis, schema: &Schema, sel: &Select) -> Result<Vec<crate::model::Feature>, GisError> {
     let compiled = query::select(schema, sel).map_err(store)?;
-    let rows = compiled.query().fetch_all(gis.db.reader()).await?;
+    features_of(&compiled.query().fetch_all(gis.db.reader()).await?)
+}
+
+/// The features of rows selected with [`super::FEATURE_FIELD_NAMES`].
+fn features_of(rows: &[cityos_store::Row]) -> Result<Vec<crate::model::Feature>, GisError> {
     rows.iter().map(|r| Stored::from_row(r).map(Stored::into_feature)).collect()
 }
 
@@ -308,7 +312,7 @@ async fn page(gis: &Gis, schema: &Schema, filter: Filter, q: &ItemQuery) -> Resu
             counted.query().fetch_one(gis.db.reader()).await?.try_get("n")?
         }
     };
-    let features = rows.iter().map(|r| Stored::from_row(r).map(Stored::into_feature)).collect::<Result<Vec<_>, _>>()?;
+    let features = features_of(&rows)?;
     Ok(ItemPage { features, number_matched: Some(u64::try_from(n).unwrap_or(0)) })
 }
 
