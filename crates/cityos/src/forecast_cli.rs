@@ -7,6 +7,7 @@
 //! `"fallback"` field giving the reason: a forecast file never loses a series.
 
 use anyhow::{anyhow, bail, Context, Result};
+use cityos_tsmodels::select::IntervalMethod;
 use cityos_tsmodels::{select, Forecast, Frequency, Interval, ModelKind, Series};
 use serde_json::{json, Map, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,18 +35,28 @@ pub struct Options {
     pub horizon: usize,
     /// Season length for every series, overriding the input and the frequency.
     pub season: Option<usize>,
-    /// Models: one is used as is; among several, the best by rolling-origin backtest. Empty:
-    /// the ETS + ARIMA + Theta combination.
+    /// Models: one is used as is; among several, the mean of the (up to) three best by
+    /// rolling-origin backtest. Empty: the ETS + ARIMA + Theta combination.
     pub models: Vec<ModelKind>,
     /// Interval levels in percent, e.g. `[80.0, 95.0]`.
     pub levels: Vec<f64>,
+    /// Where the intervals come from (default: [`IntervalMethod::Calibrated`], which needs a
+    /// backtest; [`IntervalMethod::Model`] with one model skips it).
+    pub intervals: IntervalMethod,
     /// Worker threads; 0 for `std::thread::available_parallelism()`.
     pub threads: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { horizon: 12, season: None, models: Vec::new(), levels: vec![80.0, 95.0], threads: 0 }
+        Options {
+            horizon: 12,
+            season: None,
+            models: Vec::new(),
+            levels: vec![80.0, 95.0],
+            intervals: IntervalMethod::default(),
+            threads: 0,
+        }
     }
 }
 
@@ -222,7 +233,7 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T
 pub fn forecast_one(s: &InputSeries, opts: &Options) -> SeriesForecast {
     let season = opts.season.unwrap_or(s.season).max(1);
     let series = Series::new(&s.values, season);
-    let (forecast, fallback) = match forecast_models(&series, &opts.models, opts.horizon, &opts.levels) {
+    let (forecast, fallback) = match forecast_models(&series, &opts.models, opts.horizon, &opts.levels, opts.intervals) {
         Ok(f) => (f, None),
         Err(reason) => {
             eprintln!("series {:?}: {reason}; falling back to naive", s.id);
@@ -233,19 +244,29 @@ pub fn forecast_one(s: &InputSeries, opts: &Options) -> SeriesForecast {
     SeriesForecast { id: s.id.clone(), forecast, fallback, start }
 }
 
-/// Fits the requested model and forecasts; with several models, the library's automatic
-/// selection ([`cityos_tsmodels::select::auto`] with its default policy: the mean of the (up to)
-/// three models with the lowest rolling-origin backtest MASE, refitted on the whole history).
+/// Fits the requested model(s) and forecasts. Several: the library's automatic selection
+/// ([`select::auto`] with its default policy: the mean of the (up to) three models with the
+/// lowest rolling-origin backtest MASE, refitted on the whole history). One model (none means
+/// the ETS + ARIMA + Theta combination): that model, backtested only when the intervals need it
+/// (every method but [`IntervalMethod::Model`]). The intervals as `intervals` says
+/// ([`select::Selection::forecast`]).
 ///
 /// # Errors
 /// A description of why no usable forecast came out.
-pub fn forecast_models(series: &Series<'_>, models: &[ModelKind], horizon: usize, levels: &[f64]) -> Result<Forecast, String> {
+pub fn forecast_models(
+    series: &Series<'_>,
+    models: &[ModelKind],
+    horizon: usize,
+    levels: &[f64],
+    intervals: IntervalMethod,
+) -> Result<Forecast, String> {
+    let models = if models.is_empty() { &[ModelKind::Combination][..] } else { models };
     let f = match models {
-        [] => cityos_tsmodels::fit(ModelKind::Combination, series).and_then(|m| m.forecast(horizon, levels)),
-        [kind] => cityos_tsmodels::fit(*kind, series).and_then(|m| m.forecast(horizon, levels)),
-        several => {
-            let opts = select::AutoOptions { kinds: several.to_vec(), ..select::AutoOptions::default() };
-            select::auto(series, horizon, &opts).and_then(|sel| sel.forecast(horizon, levels, false))
+        [kind] if intervals == IntervalMethod::Model => cityos_tsmodels::fit(*kind, series).and_then(|m| m.forecast(horizon, levels)),
+        _ => {
+            let policy = if models.len() == 1 { select::Policy::Best } else { select::Policy::default() };
+            let opts = select::AutoOptions { kinds: models.to_vec(), policy, ..select::AutoOptions::default() };
+            select::auto(series, horizon, &opts).and_then(|sel| sel.forecast(horizon, levels, intervals))
         }
     }
     .map_err(|e| e.to_string())?;
@@ -253,6 +274,19 @@ pub fn forecast_models(series: &Series<'_>, models: &[ModelKind], horizon: usize
         Ok(f)
     } else {
         Err(format!("{} gave a forecast that is not finite or not of the requested shape", f.model))
+    }
+}
+
+/// Parses `--intervals`: `calibrated` (or `auto`), `conformal`, `model`.
+///
+/// # Errors
+/// Any other name.
+pub fn parse_intervals(name: &str) -> Result<IntervalMethod> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "calibrated" | "auto" => Ok(IntervalMethod::Calibrated),
+        "conformal" => Ok(IntervalMethod::Conformal),
+        "model" => Ok(IntervalMethod::Model),
+        other => bail!("unknown interval method {other:?}; one of calibrated, conformal, model"),
     }
 }
 
@@ -387,6 +421,29 @@ mod tests {
         let f = naive_fallback(&s, 2, &[80.0, 95.0]);
         assert_eq!(f.mean, vec![2.0, 2.0]);
         assert!(f.intervals[1].hi[1] > f.intervals[0].hi[1] && f.intervals[0].hi[1] > f.intervals[0].hi[0]);
+    }
+
+    #[test]
+    fn one_model_is_backtested_only_for_calibrated_intervals() {
+        // 8 years of a noisy seasonal month series.
+        let v: Vec<f64> =
+            (0..96u32).map(|t| 100.0 + 0.5 * f64::from(t) + 8.0 * f64::from(t % 12).sin() + f64::from((t * 7919) % 17) * 0.6).collect();
+        let s = Series::new(&v, 12);
+        let lv = [80.0, 95.0];
+        let own = forecast_models(&s, &[ModelKind::Ets], 12, &lv, IntervalMethod::Model).unwrap();
+        let direct = cityos_tsmodels::fit(ModelKind::Ets, &s).and_then(|m| m.forecast(12, &lv)).unwrap();
+        assert_eq!(own, direct);
+        let cal = forecast_models(&s, &[ModelKind::Ets], 12, &lv, IntervalMethod::Calibrated).unwrap();
+        assert_eq!(cal.mean, own.mean);
+        assert_ne!(cal.intervals, own.intervals);
+        // The default (no models): the combination, calibrated.
+        let combo = cityos_tsmodels::fit(ModelKind::Combination, &s).and_then(|m| m.forecast(12, &lv)).unwrap();
+        let default = forecast_models(&s, &[], 12, &lv, IntervalMethod::default()).unwrap();
+        assert_eq!(default.mean, combo.mean);
+        assert_ne!(default.intervals, combo.intervals);
+        assert_eq!(parse_intervals("auto").unwrap(), IntervalMethod::Calibrated);
+        assert_eq!(parse_intervals("Model").unwrap(), IntervalMethod::Model);
+        assert!(parse_intervals("bootstrap").unwrap_err().to_string().contains("bootstrap"));
     }
 
     #[test]

@@ -90,13 +90,17 @@ enum Command {
         #[arg(long)]
         season: Option<usize>,
         /// Models, comma-separated (naive, seasonal_naive, drift, naive2, ets, arima, theta, mstl,
-        /// combination). One is used as is; several: the best by rolling-origin backtest.
-        /// Default: the ETS + ARIMA + Theta combination.
+        /// combination). One is used as is; several: the mean of the three best by rolling-origin
+        /// backtest. Default: the ETS + ARIMA + Theta combination.
         #[arg(long)]
         models: Option<String>,
         /// Interval levels in percent, comma-separated.
         #[arg(long, default_value = "80,95")]
         levels: String,
+        /// Intervals: calibrated (the model's and the backtest's error pooled), conformal (the
+        /// backtest's alone) or model (the model's own; with one model this skips the backtest).
+        #[arg(long, default_value = "calibrated")]
+        intervals: String,
         /// Output file (`-` for stdout).
         #[arg(long, default_value = "-")]
         output: PathBuf,
@@ -125,8 +129,10 @@ enum BenchCommand {
         /// Benchmark files to run instead of --data (the dataset is named after the file); repeatable.
         #[arg(long)]
         input: Vec<PathBuf>,
-        /// Models, comma-separated (Naive2 always runs: it is the OWA reference).
-        #[arg(long, default_value = "naive,seasonal_naive,ets,arima,theta,combination")]
+        /// Models, comma-separated (Naive2 always runs: it is the OWA reference); `calibrated` adds
+        /// `default` (what `cityos forecast` does without --models: the combination, intervals
+        /// calibrated on its backtest) and `auto` (the mean of the three best, calibrated).
+        #[arg(long, default_value = "naive,seasonal_naive,ets,arima,theta,combination,calibrated")]
         models: String,
         /// Write the report as JSON here.
         #[arg(long)]
@@ -291,12 +297,13 @@ async fn main() -> std::process::ExitCode {
 /// The commands that need neither configuration nor database: forecasting files.
 fn run_offline(command: &Command) -> Option<Result<std::process::ExitCode>> {
     match command {
-        Command::Forecast { input, horizon, season, models, levels, output, threads } => Some((|| {
+        Command::Forecast { input, horizon, season, models, levels, intervals, output, threads } => Some((|| {
             let opts = cityos::forecast_cli::Options {
                 horizon: *horizon,
                 season: *season,
                 models: cityos::forecast_cli::parse_models(models.as_deref().unwrap_or(""))?,
                 levels: cityos::forecast_cli::parse_levels(levels)?,
+                intervals: cityos::forecast_cli::parse_intervals(intervals)?,
                 threads: *threads,
             };
             let n = cityos::forecast_cli::run(input, output, &opts)?;
@@ -318,8 +325,11 @@ fn run_offline(command: &Command) -> Option<Result<std::process::ExitCode>> {
             if files.is_empty() {
                 bail!("give --data DIR (with --datasets) or --input FILE");
             }
+            let calibrated = models.split(',').any(|m| m.trim().eq_ignore_ascii_case("calibrated"));
+            let models: Vec<&str> = models.split(',').filter(|m| !m.trim().eq_ignore_ascii_case("calibrated")).collect();
             let opts = cityos::bench_forecast::BenchOptions {
-                models: cityos::forecast_cli::parse_models(models)?,
+                models: cityos::forecast_cli::parse_models(&models.join(","))?,
+                calibrated,
                 threads: *threads,
                 limit: *limit,
             };

@@ -65,15 +65,6 @@ pub fn naive_forecast(values: &[f64], season: usize, horizon: usize, levels: &[f
     fit_forecast(kind, values, season, None, horizon, levels)
 }
 
-/// The backtest horizon for a series of `n` values: `horizon`, shortened until the library's
-/// backtest has room for at least one origin; `None` when not even one step fits.
-#[must_use]
-pub fn backtest_horizon(n: usize, season: usize, horizon: usize) -> Option<usize> {
-    let room = n.checked_sub(select::min_train(season.max(1)))?;
-    let h = horizon.min(room);
-    (h >= 1).then_some(h)
-}
-
 /// A model's backtest scores as the centre reports them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scores {
@@ -111,7 +102,7 @@ pub fn scores(report: &BacktestReport, kind: ModelKind) -> Option<Scores> {
 /// # Errors
 /// [`FitError::TooShort`] when the history has no room for one origin.
 pub fn backtest(kinds: &[ModelKind], values: &[f64], season: usize, horizon: usize, windows: usize) -> Result<BacktestReport, FitError> {
-    let h = backtest_horizon(values.len(), season, horizon)
+    let h = select::backtest_horizon(values.len(), season, horizon)
         .ok_or(FitError::TooShort { needed: select::min_train(season.max(1)) + 1, got: values.len() })?;
     let mut all = vec![ModelKind::Naive];
     all.extend(kinds.iter().filter(|k| **k != ModelKind::Naive));
@@ -132,11 +123,10 @@ pub fn choose(
     horizon: usize,
     windows: usize,
 ) -> Result<Selection, FitError> {
-    let h = backtest_horizon(values.len(), season, horizon).unwrap_or(horizon.max(1));
+    // `auto` shortens the backtest to what the history allows.
     let series = Series { values, season: season.max(1), xreg };
     let options = AutoOptions { kinds: kinds.to_vec(), origins: windows.max(1), policy };
-    let selection = select::auto(&series, h, &options)?;
-    Ok(selection)
+    select::auto(&series, horizon.max(1), &options)
 }
 
 /// A series split into trend, seasonal and remainder that add up to it.
@@ -221,13 +211,6 @@ mod tests {
         // Selection ranks by the fallback scale too: seasonal naive, not the first kind given.
         let sel = choose(&[ModelKind::Naive, ModelKind::SeasonalNaive], Policy::Best, &y, 4, None, 4, 2).unwrap();
         assert_eq!(sel.info.members, vec![ModelKind::SeasonalNaive]);
-    }
-
-    #[test]
-    fn backtest_horizon_shrinks_for_short_series() {
-        assert_eq!(backtest_horizon(120, 12, 12), Some(12));
-        assert_eq!(backtest_horizon(30, 12, 12), Some(6));
-        assert_eq!(backtest_horizon(24, 12, 12), None);
     }
 
     #[test]

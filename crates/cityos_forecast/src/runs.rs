@@ -10,7 +10,7 @@ use cityos_api::{ApiError, Caller};
 use cityos_audit::AuditRecord;
 use cityos_tsmodels::reconcile;
 use cityos_tsmodels::regressors::{self, YearMonth};
-use cityos_tsmodels::select::{Policy, SelectionReason};
+use cityos_tsmodels::select::{IntervalMethod, Policy, SelectionReason};
 use cityos_tsmodels::{Forecast, Frequency, ModelKind, Xreg};
 use serde_json::{json, Map, Value};
 use sqlx::Row as _;
@@ -23,17 +23,22 @@ pub const MAX_HORIZON: usize = 60;
 /// lowest backtest MASE (the library's tuned default, [`Policy::MeanOfBest`]).
 pub const DEFAULT_MODELS: [ModelKind; 5] = [ModelKind::Ets, ModelKind::Arima, ModelKind::Theta, ModelKind::SeasonalNaive, ModelKind::Naive];
 
-/// How far (as a share) the backtest coverage of a model's own 80% or 95% interval may miss the
-/// level before `auto` intervals switch to conformal ones (the 5 points; more when two
-/// binomial standard errors of the backtest's points are wider).
-pub const COVERAGE_TOLERANCE: f64 = 0.05;
-
 /// How many of the best-ranked default models the default forecast averages.
 pub const MEAN_OF_BEST: usize = 3;
 
 /// Models a backtest report compares when the request names none.
 pub const REPORT_MODELS: [ModelKind; 6] =
     [ModelKind::Naive, ModelKind::SeasonalNaive, ModelKind::Ets, ModelKind::Arima, ModelKind::Theta, ModelKind::Combination];
+
+/// The library's interval method for a request's `interval_method` (`auto` is the calibrated one).
+fn interval_method_of(name: &str) -> Option<IntervalMethod> {
+    match name {
+        "auto" | "calibrated" => Some(IntervalMethod::Calibrated),
+        "conformal" => Some(IntervalMethod::Conformal),
+        "model" => Some(IntervalMethod::Model),
+        _ => None,
+    }
+}
 
 fn bad(code: &'static str, detail: impl Into<String>) -> ForecastError {
     ForecastError::Api(ApiError::bad_request(code, detail))
@@ -222,8 +227,8 @@ pub struct RunPlan {
     pub models: Vec<ModelKind>,
     /// Interval levels.
     pub levels: Vec<f64>,
-    /// `auto` (conformal where the model's own intervals missed their level by more than
-    /// [`COVERAGE_TOLERANCE`] in the backtest), `conformal` or `model`.
+    /// `auto` (the default: [`IntervalMethod::Calibrated`], the model's and the backtest's views
+    /// of the error pooled), `calibrated` (the same), `conformal` or `model`.
     pub interval_method: String,
     /// How the backtest ranking becomes the forecast: the mean of the best three for the default
     /// models, the single best when the caller names models.
@@ -247,8 +252,8 @@ impl RunPlan {
         };
         let levels = check_levels(r.levels.as_deref().unwrap_or(&[80.0, 95.0]))?;
         let interval_method = r.interval_method.clone().unwrap_or_else(|| "auto".into());
-        if !["auto", "model", "conformal"].contains(&interval_method.as_str()) {
-            return Err(bad("invalid_request", "interval_method must be `auto`, `model` or `conformal`"));
+        if interval_method_of(&interval_method).is_none() {
+            return Err(bad("invalid_request", "interval_method must be `auto`, `calibrated`, `model` or `conformal`"));
         }
         let windows = r.backtest_windows.unwrap_or(3);
         if !(1..=10).contains(&windows) {
@@ -328,22 +333,14 @@ pub fn compute(plan: &RunPlan, freq: Frequency, hist: &History) -> Result<Value,
             })
             .collect()
     });
-    // Off when the miss is beyond the tolerance and beyond two binomial standard errors of the
-    // backtest's few points (36 for 3 origins of 12 months), so noise alone rarely switches.
-    let points = selection.scores.as_ref().map_or(0, |s| s.std_errors.len()).max(1) as f64;
-    let off = own_coverage.as_ref().is_some_and(|c| {
-        c.iter().any(|(l, c)| {
-            let p = l / 100.0;
-            (c - p).abs() > COVERAGE_TOLERANCE.max(2.0 * (p * (1.0 - p) / points).sqrt())
-        })
-    });
-    let conformal = match plan.interval_method.as_str() {
-        "conformal" => true,
-        "auto" => off,
-        _ => false,
+    let method = interval_method_of(&plan.interval_method).unwrap_or_default();
+    let selected_forecast = selection.forecast(plan.horizon, &plan.levels, method).map_err(|e| not_enough(e.to_string()))?;
+    // Without a backtest every method gives the model's own intervals.
+    let interval_method = match (method, &selection.scores) {
+        (_, None) | (IntervalMethod::Model, _) => "model",
+        (IntervalMethod::Conformal, _) => "conformal",
+        (IntervalMethod::Calibrated, _) => "calibrated",
     };
-    let selected_forecast = selection.forecast(plan.horizon, &plan.levels, conformal).map_err(|e| not_enough(e.to_string()))?;
-    let interval_method = if conformal && selection.scores.is_some() { "conformal" } else { "model" };
     let own_coverage_json: Value =
         own_coverage.map_or(Value::Null, |c| Value::Object(c.iter().map(|(l, c)| (level_key(*l), finite(*c))).collect()));
     let members = &selection.info.members;
@@ -975,13 +972,9 @@ mod default_run_tests {
         );
         assert_eq!(doc["selected_model"], "mean_of_best");
         assert_eq!(doc["members"].as_array().unwrap().len(), 3);
-        // `auto` intervals: conformal exactly when the backtest coverage of the model's own
-        // intervals missed a level by more than the tolerance.
-        let own = &doc["model_interval_coverage"];
-        let off = [("80", 0.80), ("95", 0.95)]
-            .iter()
-            .any(|(k, p)| (own[*k].as_f64().unwrap() - p).abs() > 0.05f64.max(2.0 * (p * (1.0 - p) / 36.0f64).sqrt()));
-        assert_eq!(doc["interval_method"], if off { "conformal" } else { "model" }, "{own}");
+        // `auto` intervals: the model's and the backtest's views pooled.
+        assert_eq!(doc["interval_method"], "calibrated");
+        assert!(doc["model_interval_coverage"]["80"].is_number());
         assert_eq!(doc["models"].as_array().unwrap().len(), 5);
         // Every model has a backtest over the same 3 origins of 12 months.
         for m in doc["models"].as_array().unwrap() {
@@ -1047,7 +1040,7 @@ mod coverage_eval {
                     let req = ForecastRequest { horizon: Some(test.len()), interval_method: Some(method.into()), ..Default::default() };
                     docs.push(compute(&RunPlan::from_request(&req).unwrap(), freq, &hist).unwrap());
                 }
-                if docs[2]["interval_method"] == "conformal" {
+                if docs[2]["interval_method"] == "calibrated" {
                     switched += 1;
                 }
                 for (m, doc) in docs.iter().enumerate() {
@@ -1071,7 +1064,7 @@ mod coverage_eval {
                     inside[m][1] as f64 / total as f64
                 );
             }
-            eprintln!("{file}: auto switched to conformal on {switched} of {} series", rows.len());
+            eprintln!("{file}: auto calibrated {switched} of {} series (the rest had no backtest)", rows.len());
         }
     }
 }

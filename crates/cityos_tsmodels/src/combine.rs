@@ -4,8 +4,9 @@
 //! choice of `statsforecast`'s and the M4 benchmarks' combinations: simple, monotone in the
 //! members, and, when the members' errors are strongly correlated (as for ETS, ARIMA and Theta
 //! on the same series), close to the interval of the combined forecast; it is a little
-//! conservative when they are not. Conformal intervals from a backtest
-//! ([`crate::select::conformal`]) are the alternative when coverage must be calibrated.
+//! conservative when they are not. Out of sample these intervals are too narrow (M1 and Tourism
+//! holdouts: 67–74% inside the 80% interval); [`crate::select::calibrated`] recalibrates them
+//! from a backtest.
 
 use crate::{arima, ets, theta, FitError, Fitted, Forecast, Interval, Series};
 

@@ -122,3 +122,63 @@ fn owa_on_competition_data() {
     }
     println!("backtest time {:.1}s", bt_time.as_secs_f64());
 }
+
+/// One series of `scripts/forecast_bench.py export`.
+#[derive(Deserialize)]
+struct Exported {
+    id: String,
+    values: Vec<f64>,
+    test: Vec<f64>,
+    season_length: usize,
+    frequency: String,
+}
+
+/// Dumps, per series, what interval calibration needs: the default selection's forecast, its
+/// model intervals, its backtest errors per step (absolute and over the model's implied sd) and
+/// the holdout, so that calibration schemes can be compared offline. `CAL_EVAL=/path/m1.json`,
+/// `CAL_OUT=/path/out.json`, `CAL_ORIGINS=k` (default 3).
+#[test]
+#[ignore = "needs CAL_EVAL pointing at an exported competition data file"]
+fn dump_calibration() {
+    let Ok(path) = std::env::var("CAL_EVAL") else { return };
+    let out = std::env::var("CAL_OUT").unwrap();
+    let origins: usize = std::env::var("CAL_ORIGINS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_ORIGINS);
+    let items: Vec<Exported> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let rows: Vec<serde_json::Value> = items
+        .iter()
+        .map(|it| {
+            let s = Series::new(&it.values, it.season_length);
+            let h = it.test.len();
+            let opts = super::AutoOptions { origins, ..Default::default() };
+            let sel = super::auto(&s, h, &opts).unwrap();
+            let fc = sel.forecast(h, &[80.0, 95.0], super::IntervalMethod::Model).unwrap();
+            let iv = |l: f64| fc.interval(l).map(|i| (i.lo.clone(), i.hi.clone()));
+            // Per-step standardised backtest errors of the averaged members.
+            let mut steps: Vec<Vec<f64>> = vec![Vec::new(); h];
+            if let Some(r) = &sel.info.backtest {
+                let scores: Option<Vec<&super::ModelScore>> = sel.info.members.iter().map(|k| r.score(*k)).collect();
+                if let Some(scores) = scores {
+                    for (o, &end) in r.origins.iter().enumerate() {
+                        let fcs: Vec<Forecast> = scores.iter().map(|s| s.forecasts[o].clone()).collect();
+                        let f = super::combine_forecasts(&fcs).unwrap();
+                        let actual = &it.values[end..end + r.horizon];
+                        let (_, std) = super::forecast_scores(actual, &f);
+                        for (i, e) in std.into_iter().enumerate() {
+                            steps[i].push(e);
+                        }
+                    }
+                }
+            }
+            serde_json::json!({
+                "id": it.id, "frequency": it.frequency, "n": it.values.len(), "test": it.test,
+                "members": sel.info.members.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+                "mean": fc.mean, "i80": iv(80.0), "i95": iv(95.0),
+                "abs_errors": sel.scores.as_ref().map(|s| s.abs_errors.clone()),
+                "std_steps": steps,
+                "bt_horizon": sel.info.backtest.as_ref().map(|r| r.horizon),
+                "bt_origins": sel.info.backtest.as_ref().map(|r| r.origins.clone()),
+            })
+        })
+        .collect();
+    std::fs::write(out, serde_json::to_string(&rows).unwrap()).unwrap();
+}
