@@ -35,6 +35,9 @@ else
   echo "=== $backend: seeding the city and $features generated features ==="
   env "${env[@]}" "$bin" bench seed-gis --data-dir "$data" --features "$features"
 fi
+# Fresh statistics for the planner, as pygeoapi's copies get below (autovacuum
+# would gather them too, some time after a bulk load).
+if [ "$backend" = postgres ]; then psql "$dburl" -qc "ANALYZE gis_features"; fi
 env "${env[@]}" CITYOS_SECURITY__PUBLIC_RATE_LIMIT_PER_MINUTE=100000000 "$bin" serve --data-dir "$data" --listen "127.0.0.1:$port" >"$data/serve.log" 2>&1 & pids+=($!)
 wait_for "http://127.0.0.1:$port/readyz"
 targets=(--target "cityos=http://127.0.0.1:$port/ogc")

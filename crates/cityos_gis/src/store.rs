@@ -100,12 +100,12 @@ macro_rules! feature_fields {
 }
 pub(crate) use feature_fields;
 
-/// The names of the columns in [`feature_fields`], for the query compiler.
-const FEATURE_FIELD_NAMES: &[&str] = &[
-    "rid",
+/// The columns [`feature_from_row`] reads, for the query compiler: those of
+/// [`feature_fields`] less the row key and the kind, which a served feature
+/// does not show (item queries select these for every row they return).
+const READ_FIELD_NAMES: &[&str] = &[
     "id",
     "collection",
-    "kind",
     "name",
     "owner_agency",
     "status",
@@ -297,12 +297,6 @@ impl Stored {
         }
     }
 
-    /// [`Stored::feature`], moving the geometry instead of copying it (reads).
-    pub fn into_feature(self) -> Feature {
-        let properties = self.properties();
-        Feature { id: self.id, collection: self.coll.id.to_string(), geometry: self.geometry, properties, version: self.version }
-    }
-
     fn properties(&self) -> serde_json::Map<String, serde_json::Value> {
         use serde_json::Value;
         let mut m = serde_json::Map::new();
@@ -380,6 +374,54 @@ impl Stored {
     }
 }
 
+/// Reads a row selected with [`READ_FIELD_NAMES`] (or [`feature_fields`])
+/// straight into the feature as served: the same value as
+/// `Stored::from_row(row)?.feature()`, for reads, which need none of
+/// [`Stored`]'s write-side fields. Text that is only parsed (`collection`,
+/// `extra`, `geojson`) is borrowed from the row instead of copied, the
+/// bounding box is not computed, and `extra`'s members move into the
+/// properties.
+pub(crate) fn feature_from_row(row: &cityos_store::Row) -> Result<Feature, GisError> {
+    use serde_json::Value;
+    use sqlx::Row as _;
+    let coll = collection_def(row.try_get::<&str, _>("collection")?)?;
+    let extra = match serde_json::from_str(row.try_get::<&str, _>("extra")?) {
+        Ok(Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    let geometry = parse_geometry(row.try_get::<&str, _>("geojson")?)?;
+    // Inserted in `Stored::properties`'s order, so that `extra` overrides alike.
+    let mut m = serde_json::Map::new();
+    let text = |m: &mut serde_json::Map<String, Value>, k: &str| -> Result<(), GisError> {
+        if let Some(v) = row.try_get::<Option<String>, _>(k)? {
+            m.insert(k.into(), Value::String(v));
+        }
+        Ok(())
+    };
+    text(&mut m, "name")?;
+    m.insert("network".into(), coll.network.as_str().into());
+    m.insert("asset_type".into(), coll.asset_type.into());
+    m.insert("owner_agency".into(), Value::String(row.try_get("owner_agency")?));
+    for k in ["status", "condition", "material"] {
+        text(&mut m, k)?;
+    }
+    for k in ["diameter_mm", "voltage_kv", "depth_m"] {
+        if let Some(n) = row.try_get::<Option<f64>, _>(k)?.and_then(serde_json::Number::from_f64) {
+            m.insert(k.into(), Value::Number(n));
+        }
+    }
+    text(&mut m, "install_date")?;
+    if let Some(role) = flow_role(coll) {
+        m.insert("flow_role".into(), role.into());
+    }
+    m.insert("valid_from".into(), rfc3339(row.try_get("valid_from")?).into());
+    if let Some(t) = row.try_get::<Option<i64>, _>("valid_to")? {
+        m.insert("valid_to".into(), rfc3339(t).into());
+    }
+    m.extend(extra);
+    Ok(Feature { id: row.try_get("id")?, collection: coll.id.to_string(), geometry, properties: m, version: row.try_get("version")? })
+}
+
 /// The wire name of a collection's flow role.
 fn flow_role(c: &CollectionDef) -> Option<&'static str> {
     c.flow_role.map(|r| match r {
@@ -443,7 +485,7 @@ impl Gis {
     pub async fn get(&self, collection: &str, id: &str) -> Result<Option<Feature>, GisError> {
         let sql = concat!("SELECT ", feature_fields!(), " FROM gis_features WHERE id = $1 AND collection = $2");
         let row = sqlx::query(sql).bind(id).bind(collection).fetch_optional(self.db.reader()).await?;
-        row.map(|r| Stored::from_row(&r).map(Stored::into_feature)).transpose()
+        row.map(|r| feature_from_row(&r)).transpose()
     }
 
     /// Whether a current feature has this id, in any collection.
@@ -620,5 +662,50 @@ impl Gis {
         let created = self.insert_checked(&write::Writer::system(agency), collection, inputs, true).await?;
         self.invalidate_extents();
         Ok(created.into_iter().map(|f| f.id).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{feature_from_row, Stored, READ_FIELD_NAMES};
+
+    /// The read path builds the very feature the general one does, on rows
+    /// with and without optional values (and with a source's flow role).
+    #[tokio::test]
+    async fn reading_a_feature_matches_the_stored_path() {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
+        sqlx::query(
+            "CREATE TABLE gis_features (rid INTEGER PRIMARY KEY, id TEXT, collection TEXT, kind TEXT, name TEXT, owner_agency TEXT, \
+             status TEXT, condition TEXT, material TEXT, diameter_mm DOUBLE PRECISION, voltage_kv DOUBLE PRECISION, \
+             depth_m DOUBLE PRECISION, install_date TEXT, valid_from BIGINT, valid_to BIGINT, extra TEXT, geometry TEXT, version BIGINT)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO gis_features VALUES \
+             (1, 'p1', 'water-pipes', 'link', 'Ống 1', 'SAWACO', 'functional', 'good', 'HDPE', 100.0, NULL, 0.8, '2009-04-05', \
+              1795853438786, NULL, '{\"pressure_bar\":2.5}', '{\"type\":\"LineString\",\"coordinates\":[[106.7,10.78],[106.71,10.79]]}', 3), \
+             (2, 'p2', 'water-pipes', 'link', NULL, 'SAWACO', NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+              0, 1795853438786, '{}', '{\"type\":\"LineString\",\"coordinates\":[[106.7,10.78,1.5],[106.71,10.79,2]]}', 1), \
+             (3, 'w1', 'water-treatment-plants', 'facility', 'Nhà máy', 'SAWACO', 'functional', NULL, NULL, NULL, NULL, NULL, NULL, \
+              5, NULL, 'not json', '{\"type\":\"Point\",\"coordinates\":[106.7,10.78]}', 2)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let rows = sqlx::query(concat!("SELECT ", feature_fields!(), " FROM gis_features ORDER BY rid")).fetch_all(&pool).await.unwrap();
+        assert_eq!(rows.len(), 3);
+        // What item queries select is all the read path needs.
+        let read: Vec<String> =
+            READ_FIELD_NAMES.iter().map(|c| if *c == "geojson" { "geometry AS geojson".to_string() } else { (*c).to_string() }).collect();
+        let narrow = sqlx::query(&format!("SELECT {} FROM gis_features ORDER BY rid", read.join(", "))).fetch_all(&pool).await.unwrap();
+        for (row, narrow) in rows.iter().zip(&narrow) {
+            let general = Stored::from_row(row).unwrap().feature();
+            assert_eq!(feature_from_row(row).unwrap(), general);
+            assert_eq!(feature_from_row(narrow).unwrap(), general);
+            assert_eq!(serde_json::to_string(&feature_from_row(row).unwrap()).unwrap(), serde_json::to_string(&general).unwrap());
+        }
     }
 }

@@ -28,6 +28,8 @@
 //! forecasting centre's and the CLI's default) pools the two views of the error: the model's
 //! Gaussian and the backtest's normalised errors, as an equal-weight mixture.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::metrics::{coverage, mase_scale, smape};
@@ -160,6 +162,72 @@ pub fn fit_kind(kind: ModelKind, series: &Series<'_>) -> Result<Box<dyn Fitted>,
             Ok(Box::new(crate::combine::Combination::new(members)?))
         }
         _ => Ok(Box::new(crate::regressors::Adjusted::fit(kind, series)?)),
+    }
+}
+
+/// Full-history fits for [`auto`], each family fitted once: the combination is assembled from the
+/// ETS, ARIMA and Theta fits (as at the backtest origins, and as [`fit_kind`] would fit it), so
+/// averaging it with one of its members does not fit that member twice.
+struct FullFits<'a, 's> {
+    series: &'a Series<'s>,
+    done: Vec<(ModelKind, SharedFit)>,
+}
+
+/// A full-history fit that several members may share, or why it failed.
+type SharedFit = Result<Arc<dyn Fitted>, FitError>;
+
+impl FullFits<'_, '_> {
+    fn shared(&mut self, kind: ModelKind) -> SharedFit {
+        if let Some((_, r)) = self.done.iter().find(|(k, _)| *k == kind) {
+            return r.clone();
+        }
+        let r: SharedFit = if kind == ModelKind::Combination {
+            let members: Vec<Box<dyn Fitted>> = [ModelKind::Ets, ModelKind::Arima, ModelKind::Theta]
+                .into_iter()
+                .filter_map(|k| self.shared(k).ok())
+                .map(|f| Box::new(Shared(f)) as Box<dyn Fitted>)
+                .collect();
+            if members.is_empty() {
+                Err(FitError::Failed("no member of the combination fitted".into()))
+            } else {
+                crate::combine::Combination::new(members).map(|c| Arc::new(c) as Arc<dyn Fitted>)
+            }
+        } else {
+            fit_kind(kind, self.series).map(Arc::from)
+        };
+        self.done.push((kind, r.clone()));
+        r
+    }
+
+    fn get(&mut self, kind: ModelKind) -> Result<Box<dyn Fitted>, FitError> {
+        self.shared(kind).map(|f| Box::new(Shared(f)) as Box<dyn Fitted>)
+    }
+}
+
+/// A fitted model used in more than one place (a member of the combination and a model of its
+/// own in a mean of the best).
+#[derive(Debug)]
+struct Shared(Arc<dyn Fitted>);
+
+impl Fitted for Shared {
+    fn name(&self) -> String {
+        self.0.name()
+    }
+
+    fn fitted(&self) -> Vec<f64> {
+        self.0.fitted()
+    }
+
+    fn forecast(&self, horizon: usize, levels: &[f64]) -> Result<Forecast, FitError> {
+        self.0.forecast(horizon, levels)
+    }
+
+    fn aicc(&self) -> Option<f64> {
+        self.0.aicc()
+    }
+
+    fn params(&self) -> serde_json::Value {
+        self.0.params()
     }
 }
 
@@ -507,8 +575,9 @@ pub fn auto(series: &Series<'_>, horizon: usize, options: &AutoOptions) -> Resul
     let mut failed = Vec::new();
     let mut fitted: Vec<(ModelKind, Box<dyn Fitted>)> = Vec::new();
     let mut first_ok = None;
+    let mut fits = FullFits { series, done: Vec::new() };
     for (i, &kind) in order.iter().enumerate() {
-        match fit_kind(kind, series) {
+        match fits.get(kind) {
             Ok(f) => {
                 first_ok.get_or_insert(i);
                 fitted.push((kind, f));
@@ -870,6 +939,24 @@ mod tests {
         let i80 = out.interval(80.0).unwrap();
         assert!((i80.hi[0] - 13.0).abs() < 1e-9 && (i80.lo[1] - 4.0).abs() < 1e-9, "{i80:?}");
         assert_eq!(IntervalMethod::default(), IntervalMethod::Calibrated);
+    }
+
+    #[test]
+    fn the_mean_of_the_best_reuses_the_combinations_member_fits() {
+        let x: Vec<f64> = (0..72u32).map(|t| 50.0 + 0.8 * f64::from(t) + 6.0 * f64::from(t % 12).cos() + f64::from((t * 31) % 7)).collect();
+        let s = Series::new(&x, 12);
+        let kinds = vec![ModelKind::Ets, ModelKind::Theta, ModelKind::Combination];
+        let sel = auto(&s, 6, &AutoOptions { kinds: kinds.clone(), origins: 3, policy: Policy::MeanOfBest(3) }).unwrap();
+        let mut members = sel.info.members.clone();
+        members.sort();
+        assert_eq!(members, vec![ModelKind::Ets, ModelKind::Theta, ModelKind::Combination]);
+        // The same numbers as fitting each on its own.
+        let got = sel.forecast(6, &[80.0], IntervalMethod::Model).unwrap();
+        let each: Vec<Forecast> = kinds.iter().map(|k| fit_kind(*k, &s).unwrap().forecast(6, &[80.0]).unwrap()).collect();
+        let want = combine_forecasts(&each).unwrap();
+        for (g, w) in got.mean.iter().zip(&want.mean).chain(got.intervals[0].hi.iter().zip(&want.intervals[0].hi)) {
+            assert!((g - w).abs() < 1e-9 * w.abs().max(1.0), "{got:?} vs {want:?}");
+        }
     }
 
     #[test]

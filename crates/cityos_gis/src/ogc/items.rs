@@ -130,7 +130,9 @@ pub(crate) async fn list(State(gis): State<Gis>, OgcPath(id): OgcPath<String>, h
                 number_returned: returned,
                 number_matched: page.number_matched,
             };
-            let bytes = serde_json::to_vec(&body).map_err(|e| OgcError(ApiError::internal(&e)))?;
+            // Sized for a typical feature (≈ 500 bytes), so the buffer rarely regrows.
+            let mut bytes = Vec::with_capacity(2048 + 512 * body.features.len());
+            serde_json::to_writer(&mut bytes, &body).map_err(|e| OgcError(ApiError::internal(&e)))?;
             let mut resp = (StatusCode::OK, bytes).into_response();
             resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
             resp.headers_mut().insert("content-crs", content_crs(p.crs));

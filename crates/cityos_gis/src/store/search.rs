@@ -10,7 +10,7 @@
 //! counting and paging stay in the database (when very many lines cross the
 //! border, paging is done here instead).
 
-use super::{collection_def, to_geo, ItemPage, ItemQuery, Stored, FEATURE_FIELD_NAMES};
+use super::{collection_def, to_geo, ItemPage, ItemQuery, READ_FIELD_NAMES};
 use crate::model::{AttrType, CollectionDef, GeometryKind};
 use crate::{Gis, GisError};
 use cityos_api::ApiError;
@@ -61,11 +61,27 @@ pub const STORED_COLUMNS: &[&str] = &[
 const RTREE_JOIN: &str = "(SELECT rid AS rt_rid, minx AS rt_minx, maxx AS rt_maxx, miny AS rt_miny, maxy AS rt_maxy \
                           FROM gis_features_rtree) rt CROSS JOIN gis_features ON gis_features.rid = rt.rt_rid";
 
-/// The template column of an exact bbox test on PostgreSQL: `&&` on the
-/// GIST index, then `ST_Intersects`.
+/// The template column of an exact bbox test on PostgreSQL. `ST_Intersects`
+/// brings its own `&&` on the GIST index (PostGIS 3's support function; in
+/// PostGIS 2 it is an inlined `&&` and `_ST_Intersects`), so no explicit
+/// `&&` is added: the index would test every entry twice.
 const PG_BBOX: &str = "bbox:intersects";
-const PG_BBOX_SQL: &str = "(gis_features.geom && ST_MakeEnvelope({minx}, {miny}, {maxx}, {maxy}, 4326) \
-                           AND ST_Intersects(gis_features.geom, ST_MakeEnvelope({minx}, {miny}, {maxx}, {maxy}, 4326)))";
+const PG_BBOX_SQL: &str = "ST_Intersects(gis_features.geom, ST_MakeEnvelope({minx}, {miny}, {maxx}, {maxy}, 4326))";
+
+/// [`PG_BBOX_SQL`] for one collection, which it names as a literal: with
+/// the id only bound, PostgreSQL could not use the collection's partial GIST
+/// index (`gis_features_geom_<collection>`, see `migrations.rs`), whose
+/// predicate must be proved when the statement is planned, and would search
+/// every collection's geometries instead. The id is the static model's,
+/// never the request's text; one that is not plain `[a-z0-9-]` (none is)
+/// keeps the bound form.
+fn pg_bbox_sql(coll: &CollectionDef) -> Cow<'static, str> {
+    if coll.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        Cow::Owned(format!("(gis_features.collection = '{}' AND {PG_BBOX_SQL})", coll.id))
+    } else {
+        Cow::Borrowed(PG_BBOX_SQL)
+    }
+}
 
 /// Above this many border-crossing lines that pass the exact test, paging
 /// is done in Rust rather than by binding their ids.
@@ -97,7 +113,7 @@ pub fn schema(coll: &CollectionDef, backend: Backend, rtree: bool) -> Schema {
         columns.push(Column { name: Cow::Borrowed(a.name), sql: Cow::Owned(extra_sql(backend, a.name, a.ty)) });
     }
     if backend == Backend::Postgres {
-        columns.push(Column::template(PG_BBOX, PG_BBOX_SQL));
+        columns.push(Column { name: Cow::Borrowed(PG_BBOX), sql: pg_bbox_sql(coll) });
     }
     let table = if rtree && backend == Backend::Sqlite {
         for c in ["rt_minx", "rt_maxx", "rt_miny", "rt_maxy"] {
@@ -273,7 +289,7 @@ pub(super) async fn run(gis: &Gis, q: &ItemQuery) -> Result<ItemPage, GisError> 
     let end = start.saturating_add(usize::try_from(q.limit).unwrap_or(0)).min(total);
     let ids: Vec<QValue> = matched[start..end].iter().cloned().map(QValue::Text).collect();
     let sel = Select {
-        fields: FEATURE_FIELD_NAMES.iter().map(|s| (*s).to_string()).collect(),
+        fields: READ_FIELD_NAMES.iter().map(|s| (*s).to_string()).collect(),
         filter: Some(Filter::In { column: "id".into(), values: ids }),
         sort: vec![("id".into(), Dir::Asc)],
         ..Select::default()
@@ -288,16 +304,16 @@ async fn fetch(gis: &Gis, schema: &Schema, sel: &Select) -> Result<Vec<crate::mo
     features_of(&compiled.query().fetch_all(gis.db.reader()).await?)
 }
 
-/// The features of rows selected with [`super::FEATURE_FIELD_NAMES`].
+/// The features of rows selected with [`super::READ_FIELD_NAMES`].
 fn features_of(rows: &[cityos_store::Row]) -> Result<Vec<crate::model::Feature>, GisError> {
-    rows.iter().map(|r| Stored::from_row(r).map(Stored::into_feature)).collect()
+    rows.iter().map(super::feature_from_row).collect()
 }
 
 /// Counts and pages `filter` in SQL, in one query (the count rides on every
 /// row as a window aggregate); only a page past the end counts separately.
 async fn page(gis: &Gis, schema: &Schema, filter: Filter, q: &ItemQuery) -> Result<ItemPage, GisError> {
     let sel = Select {
-        fields: FEATURE_FIELD_NAMES.iter().map(|s| (*s).to_string()).collect(),
+        fields: READ_FIELD_NAMES.iter().map(|s| (*s).to_string()).collect(),
         filter: Some(filter),
         sort: vec![("id".into(), Dir::Asc)],
         limit: Some(q.limit),
@@ -357,7 +373,7 @@ async fn scan(
     q: &ItemQuery,
 ) -> Result<ItemPage, GisError> {
     let sel = Select {
-        fields: FEATURE_FIELD_NAMES.iter().map(|s| (*s).to_string()).collect(),
+        fields: READ_FIELD_NAMES.iter().map(|s| (*s).to_string()).collect(),
         filter: Some(filter),
         sort: vec![("id".into(), Dir::Asc)],
         ..Select::default()
@@ -383,4 +399,17 @@ async fn scan(
         }
     }
     Ok(ItemPage { features, number_matched: Some(u64::try_from(matched).unwrap_or(u64::MAX)) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{pg_bbox_sql, PG_BBOX_SQL};
+
+    /// Every collection's bbox test names it, so its partial index is usable.
+    #[test]
+    fn bbox_sql_names_each_collection() {
+        for c in crate::model::COLLECTIONS {
+            assert_eq!(pg_bbox_sql(c), format!("(gis_features.collection = '{}' AND {PG_BBOX_SQL})", c.id));
+        }
+    }
 }
