@@ -20,6 +20,8 @@ async fn assert_exception(r: reqwest::Response, status: u16) -> Value {
     body
 }
 
+const QUERYABLES_REL: &str = "http://www.opengis.net/def/rel/ogc/1.0/queryables";
+
 fn rels(v: &Value) -> Vec<String> {
     v["links"].as_array().expect("links").iter().map(|l| l["rel"].as_str().unwrap_or("").to_string()).collect()
 }
@@ -217,6 +219,15 @@ async fn items_page_with_links_counts_and_clamped_limit() {
         page["links"].as_array().unwrap().iter().find(|l| l["rel"] == "next").expect("next link")["href"].as_str().unwrap().to_string();
     assert!(next.contains("offset=2") && next.contains("limit=2"), "{next}");
     assert!(!rels(&page).contains(&"prev".to_string()));
+    // Part 3: the filterable resource links to its queryables, in the body and, for HEAD, in the
+    // Link header (RFC 8288), which carries every link of the page.
+    let queryables = format!("{}/ogc/collections/water-valves/queryables", app.url);
+    assert!(page["links"].as_array().unwrap().iter().any(|l| l["rel"] == QUERYABLES_REL && l["href"] == queryables.as_str()), "{page}");
+    let head = app.http.head(format!("{}/ogc/collections/water-valves/items?limit=2", app.url)).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    let link = head.headers()["link"].to_str().unwrap().to_string();
+    assert!(link.contains(&format!("<{queryables}>; rel=\"{QUERYABLES_REL}\"; type=\"application/schema+json\"")), "{link}");
+    assert!(link.contains("rel=\"next\"") && link.contains("rel=\"self\"; type=\"application/geo+json\""), "{link}");
     let path = next.split_once("/ogc").map(|(_, p)| format!("/ogc{p}")).unwrap();
     let page2: Value = app.get(&path, None).await.json().await.unwrap();
     assert_eq!(page2["numberReturned"], 2);

@@ -112,6 +112,13 @@ pub(crate) async fn list(State(gis): State<Gis>, OgcPath(id): OgcPath<String>, h
         link(href(this, "json"), "self", GEOJSON, lang.pick("Trang này (GeoJSON)", "This page (GeoJSON)")),
         link(href(this, "html"), "alternate", "text/html", lang.pick("Trang này (HTML)", "This page (HTML)")),
         link(format!("{base}/collections/{}", coll.id), "collection", "application/json", lang.pick(coll.title_vi, coll.title_en)),
+        // Part 3: a filterable resource links to its queryables.
+        link(
+            format!("{base}/collections/{}/queryables", coll.id),
+            "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            "application/schema+json",
+            lang.pick("Thuộc tính truy vấn được", "Queryables"),
+        ),
     ];
     if has_next {
         links.push(link(href(Some(p.offset.saturating_add(p.limit)), "json"), "next", GEOJSON, lang.pick("Trang sau", "Next page")));
@@ -119,7 +126,8 @@ pub(crate) async fn list(State(gis): State<Gis>, OgcPath(id): OgcPath<String>, h
     if p.offset > 0 {
         links.push(link(href(Some((p.offset - p.limit).max(0)), "json"), "prev", GEOJSON, lang.pick("Trang trước", "Previous page")));
     }
-    match format {
+    let link_header = super::link_header(&links);
+    let mut resp = match format {
         Format::Json => {
             let features = page.features.iter().map(|f| feature_out(f, p.crs)).collect::<Result<Vec<_>, _>>()?;
             let body = CollectionOut {
@@ -136,15 +144,19 @@ pub(crate) async fn list(State(gis): State<Gis>, OgcPath(id): OgcPath<String>, h
             let mut resp = (StatusCode::OK, bytes).into_response();
             resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
             resp.headers_mut().insert("content-crs", content_crs(p.crs));
-            Ok(resp)
+            resp
         }
         Format::Html => {
             let next = has_next.then(|| href(Some(p.offset.saturating_add(p.limit)), "html"));
             let prev = (p.offset > 0).then(|| href(Some((p.offset - p.limit).max(0)), "html"));
             let page_html = html::items(&base, lang, coll, &page.features, page.number_matched, p.offset, next.as_deref(), prev.as_deref());
-            Ok(super::html_response(page_html))
+            super::html_response(page_html)
         }
+    };
+    if let Some(v) = link_header {
+        resp.headers_mut().insert(header::LINK, v);
     }
+    Ok(resp)
 }
 
 /// `GET /collections/{id}/items/{featureId}`.

@@ -204,6 +204,29 @@ pub(crate) fn link(href: impl Into<String>, rel: &str, ty: &str, title: &str) ->
     json!({ "href": href.into(), "rel": rel, "type": ty, "title": title })
 }
 
+/// The `Link` header (RFC 8288) carrying `links` (objects with `href`, `rel`, `type`), as OGC API
+/// – Common recommends for every link of a response and as Part 3's test of a filterable
+/// resource reads its queryables link (`HEAD …/items`). Values are quoted; a link whose href or
+/// rel cannot sit in a header (a quote, `>` or a control character) is left out.
+pub(crate) fn link_header(links: &[Value]) -> Option<HeaderValue> {
+    let ok = |s: &str| !s.chars().any(|c| c == '"' || c == '>' || c == '<' || c.is_control());
+    let parts: Vec<String> = links
+        .iter()
+        .filter_map(|l| {
+            let (href, rel) = (l["href"].as_str()?, l["rel"].as_str()?);
+            if !ok(href) || !ok(rel) {
+                return None;
+            }
+            let ty = l["type"].as_str().filter(|t| ok(t)).map(|t| format!("; type=\"{t}\"")).unwrap_or_default();
+            Some(format!("<{href}>; rel=\"{rel}\"{ty}"))
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    HeaderValue::from_str(&parts.join(", ")).ok()
+}
+
 /// A JSON response with a content type.
 pub(crate) fn json_response(status: StatusCode, content_type: &'static str, body: &Value) -> Response {
     let mut resp = (status, axum::Json(body)).into_response();
@@ -226,6 +249,29 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::ACCEPT, HeaderValue::from_str(v).unwrap());
         h
+    }
+
+    #[test]
+    fn link_header_quotes_every_link_and_drops_unsafe_ones() {
+        let links = vec![
+            link("http://h/ogc/collections/a/items?f=json&bbox=1%2C2%2C3%2C4", "self", "application/geo+json", "x"),
+            link(
+                "http://h/ogc/collections/a/queryables",
+                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                "application/schema+json",
+                "q",
+            ),
+            json!({"href": "http://h/\"bad", "rel": "next"}),
+            json!({"href": "http://h/untyped", "rel": "prev"}),
+        ];
+        let v = link_header(&links).unwrap();
+        assert_eq!(
+            v.to_str().unwrap(),
+            "<http://h/ogc/collections/a/items?f=json&bbox=1%2C2%2C3%2C4>; rel=\"self\"; type=\"application/geo+json\", \
+             <http://h/ogc/collections/a/queryables>; rel=\"http://www.opengis.net/def/rel/ogc/1.0/queryables\"; type=\"application/schema+json\", \
+             <http://h/untyped>; rel=\"prev\""
+        );
+        assert!(link_header(&[]).is_none());
     }
 
     #[test]
