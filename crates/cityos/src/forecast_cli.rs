@@ -282,12 +282,8 @@ pub fn forecast_models(
 /// # Errors
 /// Any other name.
 pub fn parse_intervals(name: &str) -> Result<IntervalMethod> {
-    match name.trim().to_ascii_lowercase().as_str() {
-        "calibrated" | "auto" => Ok(IntervalMethod::Calibrated),
-        "conformal" => Ok(IntervalMethod::Conformal),
-        "model" => Ok(IntervalMethod::Model),
-        other => bail!("unknown interval method {other:?}; one of calibrated, conformal, model"),
-    }
+    let name = name.trim().to_ascii_lowercase();
+    IntervalMethod::parse(&name).ok_or_else(|| anyhow!("unknown interval method {name:?}; one of calibrated, conformal, model"))
 }
 
 fn usable(f: &Forecast, horizon: usize, levels: usize) -> bool {

@@ -200,8 +200,9 @@ pub struct ForecastRequest {
     pub models: Option<Vec<String>>,
     /// Interval levels in percent (default 80, 95).
     pub levels: Option<Vec<f64>>,
-    /// `conformal` (default: intervals recalibrated from backtest errors where there was a
-    /// backtest) or `model` (the model's own intervals).
+    /// `auto` (default) or `calibrated`: the model's intervals recalibrated on the backtest (the
+    /// model's and the backtest's error pooled); `conformal`: from the backtest errors alone;
+    /// `model`: the model's own intervals. Without a backtest, always the model's own.
     pub interval_method: Option<String>,
     /// Vintage to forecast from (default the latest).
     pub vintage: Option<i64>,

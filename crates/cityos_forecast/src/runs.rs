@@ -30,16 +30,6 @@ pub const MEAN_OF_BEST: usize = 3;
 pub const REPORT_MODELS: [ModelKind; 6] =
     [ModelKind::Naive, ModelKind::SeasonalNaive, ModelKind::Ets, ModelKind::Arima, ModelKind::Theta, ModelKind::Combination];
 
-/// The library's interval method for a request's `interval_method` (`auto` is the calibrated one).
-fn interval_method_of(name: &str) -> Option<IntervalMethod> {
-    match name {
-        "auto" | "calibrated" => Some(IntervalMethod::Calibrated),
-        "conformal" => Some(IntervalMethod::Conformal),
-        "model" => Some(IntervalMethod::Model),
-        _ => None,
-    }
-}
-
 fn bad(code: &'static str, detail: impl Into<String>) -> ForecastError {
     ForecastError::Api(ApiError::bad_request(code, detail))
 }
@@ -252,7 +242,7 @@ impl RunPlan {
         };
         let levels = check_levels(r.levels.as_deref().unwrap_or(&[80.0, 95.0]))?;
         let interval_method = r.interval_method.clone().unwrap_or_else(|| "auto".into());
-        if interval_method_of(&interval_method).is_none() {
+        if IntervalMethod::parse(&interval_method).is_none() {
             return Err(bad("invalid_request", "interval_method must be `auto`, `calibrated`, `model` or `conformal`"));
         }
         let windows = r.backtest_windows.unwrap_or(3);
@@ -333,14 +323,10 @@ pub fn compute(plan: &RunPlan, freq: Frequency, hist: &History) -> Result<Value,
             })
             .collect()
     });
-    let method = interval_method_of(&plan.interval_method).unwrap_or_default();
+    let method = IntervalMethod::parse(&plan.interval_method).unwrap_or_default();
     let selected_forecast = selection.forecast(plan.horizon, &plan.levels, method).map_err(|e| not_enough(e.to_string()))?;
     // Without a backtest every method gives the model's own intervals.
-    let interval_method = match (method, &selection.scores) {
-        (_, None) | (IntervalMethod::Model, _) => "model",
-        (IntervalMethod::Conformal, _) => "conformal",
-        (IntervalMethod::Calibrated, _) => "calibrated",
-    };
+    let interval_method = selection.applied(method).as_str();
     let own_coverage_json: Value =
         own_coverage.map_or(Value::Null, |c| Value::Object(c.iter().map(|(l, c)| (level_key(*l), finite(*c))).collect()));
     let members = &selection.info.members;

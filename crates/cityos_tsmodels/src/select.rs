@@ -140,6 +140,9 @@ pub fn origin_lengths(n: usize, season: usize, horizon: usize, origins: usize) -
     (0..count).rev().map(|i| last - i * step).collect()
 }
 
+/// The families [`ModelKind::Combination`] averages, in the order it lists them.
+pub const COMBINATION_MEMBERS: [ModelKind; 3] = [ModelKind::Ets, ModelKind::Arima, ModelKind::Theta];
+
 /// Fits `kind`, using the series' regressors where there are any: ARIMA takes them natively,
 /// the other families through [`crate::regressors::Adjusted`], and the combination is the mean
 /// of ETS, ARIMA and Theta each fitted this way.
@@ -154,8 +157,7 @@ pub fn fit_kind(kind: ModelKind, series: &Series<'_>) -> Result<Box<dyn Fitted>,
     match kind {
         ModelKind::Arima => crate::fit(kind, series),
         ModelKind::Combination => {
-            let members: Vec<Box<dyn Fitted>> =
-                [ModelKind::Ets, ModelKind::Arima, ModelKind::Theta].into_iter().filter_map(|k| fit_kind(k, series).ok()).collect();
+            let members: Vec<Box<dyn Fitted>> = COMBINATION_MEMBERS.into_iter().filter_map(|k| fit_kind(k, series).ok()).collect();
             if members.is_empty() {
                 return Err(FitError::Failed("no member of the combination fitted".into()));
             }
@@ -182,7 +184,7 @@ impl FullFits<'_, '_> {
             return r.clone();
         }
         let r: SharedFit = if kind == ModelKind::Combination {
-            let members: Vec<Box<dyn Fitted>> = [ModelKind::Ets, ModelKind::Arima, ModelKind::Theta]
+            let members: Vec<Box<dyn Fitted>> = COMBINATION_MEMBERS
                 .into_iter()
                 .filter_map(|k| self.shared(k).ok())
                 .map(|f| Box::new(Shared(f)) as Box<dyn Fitted>)
@@ -245,8 +247,7 @@ impl<'s> OriginForecasts<'s> {
             return r.clone();
         }
         let r = if kind == ModelKind::Combination {
-            let members: Vec<Forecast> =
-                [ModelKind::Ets, ModelKind::Arima, ModelKind::Theta].into_iter().filter_map(|k| self.get(k).ok()).collect();
+            let members: Vec<Forecast> = COMBINATION_MEMBERS.into_iter().filter_map(|k| self.get(k).ok()).collect();
             combine_forecasts(&members)
         } else {
             fit_kind(kind, &self.series).and_then(|f| f.forecast(self.horizon, &BACKTEST_LEVELS))
@@ -519,7 +520,42 @@ pub enum IntervalMethod {
     Calibrated,
 }
 
+impl IntervalMethod {
+    /// The method named `name`: `calibrated` (or `auto`, the default's name in requests),
+    /// `conformal`, `model`.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "calibrated" | "auto" => Some(Self::Calibrated),
+            "conformal" => Some(Self::Conformal),
+            "model" => Some(Self::Model),
+            _ => None,
+        }
+    }
+
+    /// The wire name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Model => "model",
+            Self::Conformal => "conformal",
+            Self::Calibrated => "calibrated",
+        }
+    }
+}
+
 impl Selection {
+    /// The method [`Selection::forecast`] applies when asked for `requested`: the model's own
+    /// without a backtest, or for the calibrated method without standardised backtest errors.
+    #[must_use]
+    pub fn applied(&self, requested: IntervalMethod) -> IntervalMethod {
+        match (&self.scores, requested) {
+            (None, _) => IntervalMethod::Model,
+            (Some(s), IntervalMethod::Calibrated) if s.std_errors.is_empty() => IntervalMethod::Model,
+            (_, m) => m,
+        }
+    }
+
     /// Forecasts with the chosen model, the intervals by `method` (see [`IntervalMethod`]);
     /// without a backtest (or without model intervals to scale) every method gives the model's
     /// own.
@@ -529,14 +565,15 @@ impl Selection {
     pub fn forecast(&self, horizon: usize, levels: &[f64], method: IntervalMethod) -> Result<Forecast, FitError> {
         let fc = self.fitted.forecast(horizon, levels)?;
         let Some(score) = &self.scores else { return Ok(fc) };
-        Ok(match method {
+        Ok(match self.applied(method) {
             IntervalMethod::Model => fc,
             IntervalMethod::Conformal if score.std_errors.len() >= MIN_SCALED_SCORES && !fc.intervals.is_empty() => {
                 conformal_scaled(&fc, &score.std_errors, levels)
             }
             IntervalMethod::Conformal => conformal(&fc, &score.abs_errors, levels),
-            IntervalMethod::Calibrated if !score.std_errors.is_empty() && !fc.intervals.is_empty() => calibrated(&fc, score, levels),
-            IntervalMethod::Calibrated => fc,
+            // Without model intervals (no levels) there is nothing to scale.
+            IntervalMethod::Calibrated if fc.intervals.is_empty() => fc,
+            IntervalMethod::Calibrated => calibrated(&fc, score, levels),
         })
     }
 }
@@ -670,17 +707,7 @@ pub fn calibrated(forecast: &Forecast, scores: &ConformalScores, levels: &[f64])
 
 /// `forecast`'s point forecasts with, at each level, `mean ± m(level) · sd_h`.
 fn scaled_intervals(forecast: &Forecast, sd: &[f64], levels: &[f64], multiplier: impl Fn(f64) -> f64) -> Forecast {
-    let intervals = levels
-        .iter()
-        .map(|&level| {
-            let u = multiplier(level);
-            Interval {
-                level,
-                lo: forecast.mean.iter().zip(sd).map(|(m, s)| m - u * s).collect(),
-                hi: forecast.mean.iter().zip(sd).map(|(m, s)| m + u * s).collect(),
-            }
-        })
-        .collect();
+    let intervals = crate::stats::scaled_intervals(&forecast.mean, sd, levels, multiplier);
     Forecast { model: forecast.model.clone(), mean: forecast.mean.clone(), intervals }
 }
 

@@ -68,14 +68,21 @@ pub(crate) fn solve_linear(a: &mut [f64], b: &mut [f64], k: usize, min_pivot: f6
 /// Normal prediction intervals `mean ± z·sd` for each level (percent), in the order given.
 #[must_use]
 pub fn normal_intervals(mean: &[f64], sd: &[f64], levels: &[f64]) -> Vec<crate::Interval> {
+    scaled_intervals(mean, sd, levels, z_for_level)
+}
+
+/// Intervals `mean ± u(level)·sd` for each level (percent), in the order given: the normal ones
+/// with `u = z`, recalibrated ones with a multiplier learnt from backtest errors.
+#[must_use]
+pub fn scaled_intervals(mean: &[f64], sd: &[f64], levels: &[f64], multiplier: impl Fn(f64) -> f64) -> Vec<crate::Interval> {
     levels
         .iter()
         .map(|&level| {
-            let z = z_for_level(level);
+            let u = multiplier(level);
             crate::Interval {
                 level,
-                lo: mean.iter().zip(sd).map(|(m, s)| m - z * s).collect(),
-                hi: mean.iter().zip(sd).map(|(m, s)| m + z * s).collect(),
+                lo: mean.iter().zip(sd).map(|(m, s)| m - u * s).collect(),
+                hi: mean.iter().zip(sd).map(|(m, s)| m + u * s).collect(),
             }
         })
         .collect()
