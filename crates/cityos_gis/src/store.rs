@@ -298,72 +298,22 @@ impl Stored {
     }
 
     fn properties(&self) -> serde_json::Map<String, serde_json::Value> {
-        use serde_json::Value;
-        let mut m = serde_json::Map::new();
-        let text = |m: &mut serde_json::Map<String, Value>, k: &str, v: &Option<String>| {
-            if let Some(v) = v {
-                m.insert(k.into(), Value::String(v.clone()));
-            }
-        };
-        let num = |m: &mut serde_json::Map<String, Value>, k: &str, v: Option<f64>| {
-            if let Some(n) = v.and_then(serde_json::Number::from_f64) {
-                m.insert(k.into(), Value::Number(n));
-            }
-        };
-        let p = &self.props;
-        text(&mut m, "name", &p.name);
-        m.insert("network".into(), self.coll.network.as_str().into());
-        m.insert("asset_type".into(), self.coll.asset_type.into());
-        m.insert("owner_agency".into(), self.owner.clone().into());
-        text(&mut m, "status", &p.status);
-        text(&mut m, "condition", &p.condition);
-        text(&mut m, "material", &p.material);
-        num(&mut m, "diameter_mm", p.diameter_mm);
-        num(&mut m, "voltage_kv", p.voltage_kv);
-        num(&mut m, "depth_m", p.depth_m);
-        text(&mut m, "install_date", &p.install_date);
-        if let Some(role) = flow_role(self.coll) {
-            m.insert("flow_role".into(), role.into());
-        }
-        m.insert("valid_from".into(), rfc3339(self.valid_from).into());
-        if let Some(t) = self.valid_to {
-            m.insert("valid_to".into(), rfc3339(t).into());
-        }
-        for (k, v) in &p.extra {
-            m.insert(k.clone(), v.clone());
-        }
-        m
+        served_properties(self.coll, self.owner.clone(), self.props.clone(), self.valid_from, self.valid_to)
     }
 
     /// Reads a row selected with [`feature_fields`].
     pub fn from_row(row: &cityos_store::Row) -> Result<Self, GisError> {
         use sqlx::Row as _;
-        let coll_id: String = row.try_get("collection")?;
-        let coll = collection_def(&coll_id)?;
-        let extra: String = row.try_get("extra")?;
-        let extra = match serde_json::from_str(&extra) {
-            Ok(serde_json::Value::Object(m)) => m,
-            _ => serde_json::Map::new(),
-        };
-        let geometry = parse_geometry(&row.try_get::<String, _>("geojson")?)?;
+        let coll = collection_def(row.try_get::<&str, _>("collection")?)?;
+        let geometry = parse_geometry(row.try_get::<&str, _>("geojson")?)?;
         let bbox = bbox_of(&geometry);
         let owner: String = row.try_get("owner_agency")?;
+        let props = validate::CheckedProps { owner_agency: Some(owner.clone()), ..props_from_row(row)? };
         Ok(Self {
             rid: row.try_get("rid")?,
             id: row.try_get("id")?,
             coll,
-            props: validate::CheckedProps {
-                name: row.try_get("name")?,
-                owner_agency: Some(owner.clone()),
-                status: row.try_get("status")?,
-                condition: row.try_get("condition")?,
-                material: row.try_get("material")?,
-                diameter_mm: row.try_get("diameter_mm")?,
-                voltage_kv: row.try_get("voltage_kv")?,
-                depth_m: row.try_get("depth_m")?,
-                install_date: row.try_get("install_date")?,
-                extra,
-            },
+            props,
             owner,
             geometry,
             bbox,
@@ -382,44 +332,78 @@ impl Stored {
 /// bounding box is not computed, and `extra`'s members move into the
 /// properties.
 pub(crate) fn feature_from_row(row: &cityos_store::Row) -> Result<Feature, GisError> {
-    use serde_json::Value;
     use sqlx::Row as _;
     let coll = collection_def(row.try_get::<&str, _>("collection")?)?;
+    let geometry = parse_geometry(row.try_get::<&str, _>("geojson")?)?;
+    let properties =
+        served_properties(coll, row.try_get("owner_agency")?, props_from_row(row)?, row.try_get("valid_from")?, row.try_get("valid_to")?);
+    Ok(Feature { id: row.try_get("id")?, collection: coll.id.to_string(), geometry, properties, version: row.try_get("version")? })
+}
+
+/// The attributes of a row (without its owner, which [`served_properties`] takes apart); `extra`
+/// that is not a JSON object reads as none.
+fn props_from_row(row: &cityos_store::Row) -> Result<validate::CheckedProps, GisError> {
+    use sqlx::Row as _;
     let extra = match serde_json::from_str(row.try_get::<&str, _>("extra")?) {
-        Ok(Value::Object(m)) => m,
+        Ok(serde_json::Value::Object(m)) => m,
         _ => serde_json::Map::new(),
     };
-    let geometry = parse_geometry(row.try_get::<&str, _>("geojson")?)?;
-    // Inserted in `Stored::properties`'s order, so that `extra` overrides alike.
+    Ok(validate::CheckedProps {
+        name: row.try_get("name")?,
+        owner_agency: None,
+        status: row.try_get("status")?,
+        condition: row.try_get("condition")?,
+        material: row.try_get("material")?,
+        diameter_mm: row.try_get("diameter_mm")?,
+        voltage_kv: row.try_get("voltage_kv")?,
+        depth_m: row.try_get("depth_m")?,
+        install_date: row.try_get("install_date")?,
+        extra,
+    })
+}
+
+/// A feature's properties as served, one definition for writes ([`Stored::feature`]) and reads
+/// ([`feature_from_row`]): common attributes first, then the collection's (`extra`, which
+/// override a common one of the same name).
+fn served_properties(
+    coll: &CollectionDef,
+    owner: String,
+    p: validate::CheckedProps,
+    valid_from: i64,
+    valid_to: Option<i64>,
+) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::Value;
     let mut m = serde_json::Map::new();
-    let text = |m: &mut serde_json::Map<String, Value>, k: &str| -> Result<(), GisError> {
-        if let Some(v) = row.try_get::<Option<String>, _>(k)? {
+    let text = |m: &mut serde_json::Map<String, Value>, k: &str, v: Option<String>| {
+        if let Some(v) = v {
             m.insert(k.into(), Value::String(v));
         }
-        Ok(())
     };
-    text(&mut m, "name")?;
-    m.insert("network".into(), coll.network.as_str().into());
-    m.insert("asset_type".into(), coll.asset_type.into());
-    m.insert("owner_agency".into(), Value::String(row.try_get("owner_agency")?));
-    for k in ["status", "condition", "material"] {
-        text(&mut m, k)?;
-    }
-    for k in ["diameter_mm", "voltage_kv", "depth_m"] {
-        if let Some(n) = row.try_get::<Option<f64>, _>(k)?.and_then(serde_json::Number::from_f64) {
+    let num = |m: &mut serde_json::Map<String, Value>, k: &str, v: Option<f64>| {
+        if let Some(n) = v.and_then(serde_json::Number::from_f64) {
             m.insert(k.into(), Value::Number(n));
         }
-    }
-    text(&mut m, "install_date")?;
+    };
+    text(&mut m, "name", p.name);
+    m.insert("network".into(), coll.network.as_str().into());
+    m.insert("asset_type".into(), coll.asset_type.into());
+    m.insert("owner_agency".into(), Value::String(owner));
+    text(&mut m, "status", p.status);
+    text(&mut m, "condition", p.condition);
+    text(&mut m, "material", p.material);
+    num(&mut m, "diameter_mm", p.diameter_mm);
+    num(&mut m, "voltage_kv", p.voltage_kv);
+    num(&mut m, "depth_m", p.depth_m);
+    text(&mut m, "install_date", p.install_date);
     if let Some(role) = flow_role(coll) {
         m.insert("flow_role".into(), role.into());
     }
-    m.insert("valid_from".into(), rfc3339(row.try_get("valid_from")?).into());
-    if let Some(t) = row.try_get::<Option<i64>, _>("valid_to")? {
+    m.insert("valid_from".into(), rfc3339(valid_from).into());
+    if let Some(t) = valid_to {
         m.insert("valid_to".into(), rfc3339(t).into());
     }
-    m.extend(extra);
-    Ok(Feature { id: row.try_get("id")?, collection: coll.id.to_string(), geometry, properties: m, version: row.try_get("version")? })
+    m.extend(p.extra);
+    m
 }
 
 /// The wire name of a collection's flow role.
