@@ -3,7 +3,7 @@
 //! Reads of public indicators are open (anonymous callers are rate limited by the platform);
 //! internal indicators need a staff member; writes need `analyst` or `admin`.
 
-use crate::model::{ForecastRequest, IndicatorPatch, NewIndicator, ObservationsInput, ReconcileRequest};
+use crate::model::{ForecastRequest, Indicator, IndicatorPatch, NewIndicator, ObservationsInput, ReconcileRequest};
 use crate::runs::{self, REPORT_MODELS};
 use crate::store::{Author, IndicatorFilter};
 use crate::{ForecastCentre, ForecastError};
@@ -40,6 +40,15 @@ pub fn router(centre: ForecastCentre) -> OpenApiRouter {
 
 fn api(e: ForecastError) -> ApiError {
     e.into()
+}
+
+/// `{"indicators": [summary, …]}` for `list`, in its order.
+async fn summaries(c: &ForecastCentre, list: &[Indicator]) -> Result<Json<Value>, ApiError> {
+    let mut out = Vec::with_capacity(list.len());
+    for ind in list {
+        out.push(c.summary(ind).await.map_err(api)?);
+    }
+    Ok(Json(json!({ "indicators": out })))
 }
 
 /// Filters for the indicator list.
@@ -100,11 +109,7 @@ pub struct BacktestQuery {
 async fn dashboard(State(c): State<ForecastCentre>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let list =
         c.list(&caller, &IndicatorFilter { jurisdiction: Some("79".into()), main_only: true, ..Default::default() }).await.map_err(api)?;
-    let mut out = Vec::new();
-    for ind in &list {
-        out.push(c.summary(ind).await.map_err(api)?);
-    }
-    Ok(Json(json!({ "indicators": out })))
+    summaries(&c, &list).await
 }
 
 /// Indicators the caller may read, with latest value, changes and next forecast.
@@ -117,11 +122,7 @@ async fn list_indicators(
 ) -> Result<Json<Value>, ApiError> {
     let filter = IndicatorFilter { q: q.q, frequency: q.frequency, jurisdiction: q.jurisdiction, parent: q.parent, main_only: false };
     let list = c.list(&caller, &filter).await.map_err(api)?;
-    let mut out = Vec::new();
-    for ind in &list {
-        out.push(c.summary(ind).await.map_err(api)?);
-    }
-    Ok(Json(json!({ "indicators": out })))
+    summaries(&c, &list).await
 }
 
 /// Creates an indicator (analyst, admin).

@@ -740,15 +740,12 @@ impl StateSpace {
     }
 }
 
-/// The Gaussian likelihood of a stationary ARMA model (no differencing), started from the
-/// stationary state covariance as R's `ARIMA_Like` does, through the Chandrasekhar recursions
-/// (Morf, Sidhu and Kailath 1974): from a stationary start the covariance changes by a rank-one
-/// matrix each step, so a step costs O(r) instead of the Riccati update's O(r²). Returns
-/// (ssq, sumlog, nu), equal to the Kalman filter's up to rounding.
-pub(crate) fn arma_likelihood(phi: &[f64], theta: &[f64], w: &[f64], work: &mut ArmaWork) -> (f64, f64, usize) {
+/// The state dimension `r = max(p, q + 1)` of an ARMA model, with `work.phi` (φ padded to `r`)
+/// and `work.v` ((1, θ) padded to `r`) filled, and the stationary state covariance `Q0` the
+/// likelihood starts from (row-major, `r × r`; the AR(1) or white-noise variance when `r = 1`).
+fn arma_start(phi: &[f64], theta: &[f64], work: &mut ArmaWork) -> (usize, Vec<f64>) {
     let p = phi.len();
-    let q = theta.len();
-    let r = p.max(q + 1);
+    let r = p.max(theta.len() + 1);
     work.phi.clear();
     work.phi.extend_from_slice(phi);
     work.phi.resize(r, 0.0);
@@ -761,6 +758,16 @@ pub(crate) fn arma_likelihood(phi: &[f64], theta: &[f64], w: &[f64], work: &mut 
     } else {
         vec![if p > 0 { 1.0 / (1.0 - phi[0] * phi[0]) } else { 1.0 }]
     };
+    (r, q0)
+}
+
+/// The Gaussian likelihood of a stationary ARMA model (no differencing), started from the
+/// stationary state covariance as R's `ARIMA_Like` does, through the Chandrasekhar recursions
+/// (Morf, Sidhu and Kailath 1974): from a stationary start the covariance changes by a rank-one
+/// matrix each step, so a step costs O(r) instead of the Riccati update's O(r²). Returns
+/// (ssq, sumlog, nu), equal to the Kalman filter's up to rounding.
+pub(crate) fn arma_likelihood(phi: &[f64], theta: &[f64], w: &[f64], work: &mut ArmaWork) -> (f64, f64, usize) {
+    let (r, q0) = arma_start(phi, theta, work);
     let phi = &work.phi[..r];
     // Vectors carry a trailing zero so that the companion product `T v` has no branch:
     // (T v)[i] = φ_i v[0] + v[i + 1].
@@ -830,22 +837,8 @@ pub(crate) fn arma_likelihood(phi: &[f64], theta: &[f64], w: &[f64], work: &mut 
 
 #[cfg(test)]
 pub(crate) fn arma_likelihood_dense(phi: &[f64], theta: &[f64], w: &[f64], work: &mut ArmaWork) -> (f64, f64, usize) {
-    let p = phi.len();
-    let q = theta.len();
-    let r = p.max(q + 1);
+    let (r, q0) = arma_start(phi, theta, work);
     let rp = r + 1;
-    work.phi.clear();
-    work.phi.extend_from_slice(phi);
-    work.phi.resize(r, 0.0);
-    work.v.clear();
-    work.v.push(1.0);
-    work.v.extend_from_slice(theta);
-    work.v.resize(r, 0.0);
-    let q0 = if r > 1 {
-        state_covariance(phi, &work.v[1..]).unwrap_or_else(|| get_q0(phi, &work.v[1..]))
-    } else {
-        vec![if p > 0 { 1.0 / (1.0 - phi[0] * phi[0]) } else { 1.0 }]
-    };
     work.pn.clear();
     work.pn.extend_from_slice(&q0);
     work.pm.clear();
