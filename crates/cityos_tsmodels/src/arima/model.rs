@@ -235,21 +235,9 @@ pub(crate) fn get_q0(phi: &[f64], theta: &[f64]) -> Vec<f64> {
     let nrbar = np * (np - 1) / 2;
     let mut v = Vec::with_capacity(np);
     for j in 0..r {
-        let vj = if j == 0 {
-            1.0
-        } else if j - 1 < q {
-            theta[j - 1]
-        } else {
-            0.0
-        };
+        let vj = ma_vector(theta, j);
         for i in j..r {
-            let vi = if i == 0 {
-                1.0
-            } else if i - 1 < q {
-                theta[i - 1]
-            } else {
-                0.0
-            };
+            let vi = ma_vector(theta, i);
             v.push(vi * vj);
         }
     }
@@ -369,15 +357,7 @@ pub(crate) fn state_covariance(phi: &[f64], theta: &[f64]) -> Option<Vec<f64>> {
     let r = p.max(q + 1);
     let ph = |i: usize| if i < p { phi[i] } else { 0.0 };
     // R = (1, θ₁, …), θ_j for the MA part with θ₀ = 1.
-    let rv = |i: usize| {
-        if i == 0 {
-            1.0
-        } else if i <= q {
-            theta[i - 1]
-        } else {
-            0.0
-        }
-    };
+    let rv = |i: usize| ma_vector(theta, i);
     // ψ weights up to r.
     let mut psi = vec![0.0; r + 1];
     psi[0] = 1.0;
@@ -550,13 +530,7 @@ impl StateSpace {
             if l > 0 && !steady {
                 if d == 0 {
                     for i in 0..r {
-                        let vi = if i == 0 {
-                            1.0
-                        } else if i - 1 < q {
-                            theta[i - 1]
-                        } else {
-                            0.0
-                        };
+                        let vi = ma_vector(theta, i);
                         for j in 0..r {
                             let mut tmp = if j == 0 {
                                 vi
@@ -737,6 +711,14 @@ impl StateSpace {
             vars.push(v);
         }
         (means, vars)
+    }
+}
+
+/// Element `i` of the state-space MA vector `R = (1, θ₁, …, θ_q, 0, …)`.
+fn ma_vector(theta: &[f64], i: usize) -> f64 {
+    match i {
+        0 => 1.0,
+        i => theta.get(i - 1).copied().unwrap_or(0.0),
     }
 }
 
