@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { signIn } from './helpers';
 
 /**
  * The staff queue's bulk actions and export against a real CityOS server
@@ -14,15 +15,6 @@ import { expect, test, type Page } from '@playwright/test';
 const USERNAME = process.env.CITYOS_E2E_USER ?? 'operator';
 const PASSWORD = process.env.CITYOS_E2E_PASSWORD ?? 'operator-demo-2025';
 const SHOTS = process.env.CITYOS_SCREENSHOTS ?? fileURLToPath(new URL('../../target/screenshots/', import.meta.url));
-
-async function signIn(page: Page): Promise<void> {
-  await page.goto('/');
-  await expect(page).toHaveURL(/#\/login/);
-  await page.getByLabel('Tên đăng nhập').fill(USERNAME);
-  await page.getByLabel('Mật khẩu').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Tổng quan' })).toBeVisible();
-}
 
 test('the operator acknowledges two reports at once and exports the queue as CSV', async ({ page, playwright, baseURL }) => {
   // Two fresh reports in Phường Sài Gòn, filed anonymously like citizens do; a word only they carry.
@@ -38,7 +30,7 @@ test('the operator acknowledges two reports at once and exports the queue as CSV
   }
   await citizen.dispose();
 
-  await signIn(page);
+  await signIn(page, USERNAME, PASSWORD);
   await page.goto('/#/feedback');
   await expect(page.getByRole('heading', { level: 1, name: 'Phản ánh 1022' })).toBeVisible();
 

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, test, type APIRequestContext } from '@playwright/test';
+import { expectAccessible } from './helpers';
 
 /**
  * The call centre's screen-pop against a real CityOS server (`cityos demo`
@@ -31,12 +31,6 @@ async function sendCall(request: APIRequestContext, callId: string, event: strin
     headers: { 'content-type': 'application/json', 'x-cityos-signature': signature },
   });
   expect(response.status(), await response.text()).toBe(200);
-}
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  const summary = results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
-  expect(summary, `accessibility violations on ${what}`).toEqual([]);
 }
 
 test('a call ringing at the operator’s extension opens a prefilled report with the caller’s earlier reports', async ({ page, playwright, baseURL }) => {

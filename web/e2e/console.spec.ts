@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
+import { WARD_LABELS, expectAccessible, signIn } from './helpers';
 
 /**
  * The console against a real CityOS server (`cityos demo`), in Debian's
@@ -25,17 +25,6 @@ mkdirSync(SHOTS, { recursive: true });
 
 const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: false });
 
-/** WCAG 2.1 A/AA checks by axe-core (contrast, labels, landmarks, names, ARIA). */
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  const results = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    // Ward labels drawn on the map are aria-hidden decoration over a varying background; the table lists every ward.
-    .exclude('.ward-label')
-    .analyze();
-  const summary = results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
-  expect(summary, `accessibility violations on ${what}`).toEqual([]);
-}
-
 /** RFC 6238 one-time code (SHA-1, 30 s, 6 digits) for a base32 secret. */
 function totp(secretBase32: string, unixSeconds: number): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -56,15 +45,6 @@ function totp(secretBase32: string, unixSeconds: number): string {
 
 async function texts(page: Page, selector: string): Promise<string[]> {
   return (await page.locator(selector).allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim());
-}
-
-async function signIn(page: Page): Promise<void> {
-  await page.goto('/');
-  await expect(page).toHaveURL(/#\/login/);
-  await page.getByLabel('Tên đăng nhập').fill(USERNAME);
-  await page.getByLabel('Mật khẩu').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Tổng quan' })).toBeVisible();
 }
 
 /** Signs in with password and one-time code (roles that require two-factor sign-in). */
@@ -103,7 +83,7 @@ test('sign-in page: Vietnamese by default, labelled fields, skip link first', as
   await expect(skip).toBeFocused();
   await expect(skip).toBeVisible();
   await shot(page, 'login');
-  await expectAccessible(page, 'sign-in page');
+  await expectAccessible(page, 'sign-in page', WARD_LABELS);
   await page.keyboard.press('Enter');
   await expect(page.locator('main')).toBeFocused();
   await expect(page).toHaveURL(/#\/login/);
@@ -117,7 +97,7 @@ test('sign-in page: Vietnamese by default, labelled fields, skip link first', as
 
 test('operator signs in, switches language, opens the ward map', async ({ page }) => {
   await test.step('sign in as the demo operator', async () => {
-    await signIn(page);
+    await signIn(page, USERNAME, PASSWORD);
     await expect(page.locator('html')).toHaveAttribute('lang', 'vi');
     await expect(page.getByRole('banner')).toContainText('Đăng xuất');
   });
@@ -140,7 +120,7 @@ test('operator signs in, switches language, opens the ward map', async ({ page }
     expect(navVi.length).toBeGreaterThanOrEqual(8);
     expect(headingsVi.length).toBeGreaterThanOrEqual(3);
     await shot(page, 'home-vi');
-    await expectAccessible(page, 'overview (vi)');
+    await expectAccessible(page, 'overview (vi)', WARD_LABELS);
   });
 
   await test.step('switch to English: every navigation label and heading changes', async () => {
@@ -160,7 +140,7 @@ test('operator signs in, switches language, opens the ward map', async ({ page }
     expect(await page.locator('[data-action="logout"]').innerText()).not.toBe(logoutVi);
     await expect(page).toHaveTitle(/Overview/);
     await shot(page, 'home-en');
-    await expectAccessible(page, 'overview (en)');
+    await expectAccessible(page, 'overview (en)', WARD_LABELS);
 
     // The choice survives a reload.
     await page.reload();
@@ -222,7 +202,7 @@ test('operator signs in, switches language, opens the ward map', async ({ page }
     await expect.poll(() => visibleLabels.count()).toBeGreaterThan(0);
     await page.evaluate(() => window.scrollTo(0, 0));
     await shot(page, 'map');
-    await expectAccessible(page, 'map page');
+    await expectAccessible(page, 'map page', WARD_LABELS);
   });
 
   await test.step('a table row flies to its ward and shows its details', async () => {
@@ -307,7 +287,7 @@ test('admin signs in with a one-time code and manages users and agencies', async
     const grants = page.locator('#grants-panel .grant-list li');
     await expect(grants).toHaveCount(1);
     await expect(grants.first()).toContainText('Cán bộ xử lý — Địa bàn Phường Sài Gòn');
-    await expectAccessible(page, 'users page');
+    await expectAccessible(page, 'users page', WARD_LABELS);
     await shot(page, 'admin-users');
     await grants.first().getByRole('button', { name: /Thu hồi/ }).click();
     await expect(grants).toHaveCount(0);
@@ -369,7 +349,7 @@ test('admin signs in with a one-time code and manages users and agencies', async
     await page.getByLabel(/^Loại hình/).selectOption('service');
     await page.getByRole('button', { name: 'Tạo mới' }).click();
     await expect(page.locator('form .form-error')).toContainText('xung đột');
-    await expectAccessible(page, 'agencies page');
+    await expectAccessible(page, 'agencies page', WARD_LABELS);
     await shot(page, 'admin-agencies');
   });
 
@@ -409,7 +389,7 @@ test('admin signs in with a one-time code and manages users and agencies', async
     await summary.click();
     await expect(first.locator('.hash-full').first()).toHaveText(/^[0-9a-f]{64}$/);
     await expect(first.locator('.hash-full').first()).toHaveText((await summary.getAttribute('title'))!);
-    await expectAccessible(page, 'audit log');
+    await expectAccessible(page, 'audit log', WARD_LABELS);
 
     // Prefix filter and a time range in the future (no records).
     await page.getByLabel('Thao tác', { exact: true }).fill('identity.*');
@@ -431,7 +411,7 @@ test('admin signs in with a one-time code and manages users and agencies', async
 });
 
 test('operator manages their account: API keys, password change refused', async ({ page, request }) => {
-  await signIn(page);
+  await signIn(page, USERNAME, PASSWORD);
   const suffix = Date.now().toString(36);
   const keyName = `Cổng cảm biến e2e ${suffix}`;
 
@@ -446,7 +426,7 @@ test('operator manages their account: API keys, password change refused', async 
     await expect(facts.locator('[data-mfa]')).toHaveText('Chưa bật');
     // Not an entry of the module navigation.
     await expect(page.getByRole('navigation', { name: 'Các phân hệ' }).getByRole('link', { name: 'Tài khoản của tôi' })).toHaveCount(0);
-    await expectAccessible(page, 'my account');
+    await expectAccessible(page, 'my account', WARD_LABELS);
   });
 
   let key = '';
@@ -476,7 +456,7 @@ test('operator manages their account: API keys, password change refused', async 
     expect(me.status()).toBe(200);
     expect(((await me.json()) as { username: string }).username).toBe(USERNAME);
 
-    await expectAccessible(page, 'my account with a new key');
+    await expectAccessible(page, 'my account with a new key', WARD_LABELS);
     await page.screenshot({ path: `${SHOTS}/account.png`, fullPage: true });
 
     await page.getByRole('button', { name: 'Tôi đã lưu khóa, ẩn khóa' }).click();
@@ -497,7 +477,7 @@ test('operator manages their account: API keys, password change refused', async 
 
     await row.getByRole('button', { name: `Thu hồi khóa ${keyName}` }).click();
     await expect(dialog).toBeVisible();
-    await expectAccessible(page, 'revoke confirmation');
+    await expectAccessible(page, 'revoke confirmation', WARD_LABELS);
     await dialog.getByRole('button', { name: 'Thu hồi khóa' }).click();
     await expect(dialog).toBeHidden();
     await expect(row).toHaveAttribute('data-status', 'revoked');
@@ -529,7 +509,7 @@ test('operator manages their account: API keys, password change refused', async 
     await expect(page).toHaveURL(/#\/account/);
     await expect(page.getByRole('banner')).toContainText('Đăng xuất');
     expect((await page.request.get('/api/auth/me')).status()).toBe(200);
-    await expectAccessible(page, 'my account, password refused');
+    await expectAccessible(page, 'my account, password refused', WARD_LABELS);
   });
 
   await test.step('in English', async () => {

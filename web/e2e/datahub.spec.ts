@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
+import { WARD_LABELS, expectAccessible, signIn } from './helpers';
 
 /**
  * The open data portal and the data hub console against a real CityOS
@@ -17,25 +17,6 @@ const SHOTS = process.env.CITYOS_SCREENSHOTS ?? fileURLToPath(new URL('../../tar
 mkdirSync(SHOTS, { recursive: true });
 const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: false });
 
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  const results = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    // Ward labels drawn on the map are aria-hidden decoration over a varying background; the table holds the data.
-    .exclude('.ward-label')
-    .analyze();
-  const summary = results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
-  expect(summary, `accessibility violations on ${what}`).toEqual([]);
-}
-
-async function signIn(page: Page, username: string): Promise<void> {
-  await page.goto('/');
-  await expect(page).toHaveURL(/#\/login/);
-  await page.getByLabel('Tên đăng nhập').fill(username);
-  await page.getByLabel('Mật khẩu').fill(`${username}-demo-2025`);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Tổng quan' })).toBeVisible();
-}
-
 test('open data portal: search without diacritics, facets, a dataset with table, map and chart', async ({ page }) => {
   await test.step('the portal lists the open datasets with facets, without signing in', async () => {
     await page.goto('/#/data');
@@ -45,7 +26,7 @@ test('open data portal: search without diacritics, facets, a dataset with table,
     const agencies = page.locator('[data-facet="agency"]');
     await expect(agencies.getByRole('link', { name: /Sở Y tế/ })).toBeVisible();
     await expect(page.locator('[data-facet="format"]').getByRole('link', { name: /CSV/ })).toBeVisible();
-    await expectAccessible(page, 'open data portal');
+    await expectAccessible(page, 'open data portal', WARD_LABELS);
   });
 
   await test.step('"cho truyen thong" finds "Chợ truyền thống"; a facet narrows and clears', async () => {
@@ -105,7 +86,7 @@ test('open data portal: search without diacritics, facets, a dataset with table,
 
     await expect(page.locator('.data-api')).toContainText("/api/3/action/package_show?id=cho-truyen-thong'");
     await expect(page.locator('.data-api')).toContainText('datastore_search?resource_id=');
-    await expectAccessible(page, 'dataset page');
+    await expectAccessible(page, 'dataset page', WARD_LABELS);
 
     // The visit counted.
     const dataset = (await (await page.request.get('/api/datahub/datasets/cho-truyen-thong')).json()) as { views: number };
@@ -128,7 +109,7 @@ test('a data officer registers a dataset, uploads two CSV versions and reads the
     await expect(page.getByRole('heading', { level: 1, name: 'Kho dữ liệu' })).toBeVisible();
     await expect(page.locator('#datahub-datasets tr[data-name="co-so-y-te"]')).toBeVisible();
     await expect(page.getByRole('tab', { name: 'Yêu cầu cần xử lý' })).toBeVisible();
-    await expectAccessible(page, 'data hub console');
+    await expectAccessible(page, 'data hub console', WARD_LABELS);
   });
 
   await test.step('the API’s validation messages show beside the fields', async () => {
@@ -191,7 +172,7 @@ test('a data officer registers a dataset, uploads two CSV versions and reads the
     // Mark a field personal: the server keeps the flag.
     await panel.getByLabel('Dữ liệu cá nhân: Ghi chú').check();
     await expect(page.locator('#cityos-announcer')).toContainText('Đã đánh dấu Ghi chú là dữ liệu cá nhân.');
-    await expectAccessible(page, 'dataset in the console after two uploads');
+    await expectAccessible(page, 'dataset in the console after two uploads', WARD_LABELS);
   });
 });
 
@@ -208,7 +189,7 @@ test('another agency asks for shared data; the owner revokes the approval in wri
     await requester.getByLabel(/^Mục đích sử dụng/).fill(purpose);
     await requester.getByRole('button', { name: 'Gửi yêu cầu' }).click();
     await expect(requester.locator('[data-access="approval"]')).toBeVisible();
-    await expectAccessible(requester, 'dataset of another agency in the console');
+    await expectAccessible(requester, 'dataset of another agency in the console', WARD_LABELS);
   });
 
   await test.step('the owner finds it among approved requests and revokes it with a reason and a legal basis', async () => {
@@ -228,7 +209,7 @@ test('another agency asks for shared data; the owner revokes the approval in wri
     await card.getByRole('button', { name: 'Xác nhận thu hồi' }).click();
     await expect(card.locator('[data-status-label]')).toHaveText('Đã thu hồi');
     await expect(card.locator('[data-refusal]')).toHaveText('Dữ liệu đang được rà soát sau khi sáp nhập phường.');
-    await expectAccessible(owner, 'requests to decide');
+    await expectAccessible(owner, 'requests to decide', WARD_LABELS);
 
     await owner.getByRole('tab', { name: 'Nhật ký truy cập' }).click();
     await expect(owner.locator('[data-access-log]')).toBeVisible();
@@ -266,7 +247,7 @@ test('a data officer registers a gateway service, grants a ward, sees its call i
     await owner.getByLabel(/^Tên dịch vụ \(tiếng Việt\)/).fill('Từ điển dữ liệu Sở Y tế (e2e)');
     // The upstream is CityOS's own public vocabulary: a real answer through the gateway.
     await owner.getByLabel(/^Địa chỉ gốc của dịch vụ/).fill(`${base}/api/datahub`);
-    await expectAccessible(owner, 'gateway registration form');
+    await expectAccessible(owner, 'gateway registration form', WARD_LABELS);
     await owner.getByRole('button', { name: 'Đăng ký', exact: true }).click();
     await expect(owner.getByRole('heading', { name: 'Dịch vụ: Từ điển dữ liệu Sở Y tế (e2e)' })).toBeFocused();
     await expect(owner.locator(`#gateway-services tr[data-code="${code}"]`)).toBeVisible();
@@ -297,7 +278,7 @@ test('a data officer registers a gateway service, grants a ward, sees its call i
     await expect(rows.nth(1)).toContainText('Thành công');
     await expect(rows.nth(1)).toContainText('GET /vocabulary');
     await expect(owner.getByText('Kiểm toán viên kiểm tra chuỗi băm và chữ ký của nhật ký.')).toBeVisible();
-    await expectAccessible(owner, 'gateway service, grants and exchange log');
+    await expectAccessible(owner, 'gateway service, grants and exchange log', WARD_LABELS);
     await shot(owner, 'datahub-gateway');
   });
 

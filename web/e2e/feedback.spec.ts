@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import { SmtpSink } from './smtp-sink';
+import { WARD_LABELS, expectAccessible, signIn } from './helpers';
 
 /**
  * Citizen feedback (1022) against a real CityOS server (`cityos demo`): a
@@ -24,21 +24,6 @@ const SMTP = process.env.CITYOS_E2E_SMTP ?? '';
 const SHOTS = process.env.CITYOS_SCREENSHOTS ?? fileURLToPath(new URL('../../target/screenshots/', import.meta.url));
 
 mkdirSync(SHOTS, { recursive: true });
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).exclude('.ward-label').analyze();
-  const summary = results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
-  expect(summary, `accessibility violations on ${what}`).toEqual([]);
-}
-
-async function signIn(page: Page): Promise<void> {
-  await page.goto('/');
-  await expect(page).toHaveURL(/#\/login/);
-  await page.getByLabel('Tên đăng nhập').fill(USERNAME);
-  await page.getByLabel('Mật khẩu').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Tổng quan' })).toBeVisible();
-}
 
 interface QueueItem {
   tracking_code: string;
@@ -122,7 +107,7 @@ test('a citizen files a report on the portal, the operator resolves it, the citi
     await expect(page.getByLabel('Gửi ẩn danh (không để lại thông tin liên lạc)')).toBeChecked();
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${SHOTS}/portal.png`, fullPage: true });
-    await expectAccessible(page, 'portal form');
+    await expectAccessible(page, 'portal form', WARD_LABELS);
   });
 
   await test.step('the map is one way to pick the place, not the only one', async () => {
@@ -159,7 +144,7 @@ test('a citizen files a report on the portal, the operator resolves it, the citi
   await test.step('the demo operator resolves it in the staff console with a public answer', async () => {
     const staff = await browser.newContext();
     const staffPage = await staff.newPage();
-    await signIn(staffPage);
+    await signIn(staffPage, USERNAME, PASSWORD);
     await staffPage.goto(`/#/feedback/${code}`);
     await expect(staffPage.locator('#report-facts')).toContainText('Cổng thông tin');
     await expect(staffPage.locator('#report-facts')).toContainText('Phường Sài Gòn');
@@ -191,7 +176,7 @@ test('a citizen files a report on the portal, the operator resolves it, the citi
     await expect(page.locator('#rating-signin-hint')).toContainText('đăng nhập');
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${SHOTS}/track.png`, fullPage: true });
-    await expectAccessible(page, 'tracking page');
+    await expectAccessible(page, 'tracking page', WARD_LABELS);
   });
 
   await test.step('"use my position" next to an open report of the same category shows it as a likely duplicate', async () => {
@@ -206,7 +191,7 @@ test('a citizen files a report on the portal, the operator resolves it, the citi
     const duplicates = page.getByRole('region', { name: 'Có thể sự việc này đã được phản ánh' });
     await expect(duplicates.locator(`li[data-code="${nearby!.tracking_code}"]`)).toBeVisible();
     await expect(duplicates.locator(`li[data-code="${nearby!.tracking_code}"]`)).toContainText(/cách \d+\sm/);
-    await expectAccessible(page, 'portal form with likely duplicates');
+    await expectAccessible(page, 'portal form with likely duplicates', WARD_LABELS);
   });
 
   await test.step('the public ranking is a table', async () => {
@@ -215,7 +200,7 @@ test('a citizen files a report on the portal, the operator resolves it, the citi
     const ranking = (await (await page.request.get('/api/feedback/public/ranking')).json()) as { items: unknown[] };
     if (ranking.items.length === 0) await expect(page.locator('#ranking-empty')).toBeVisible();
     else await expect(page.locator('#ranking-table tbody tr[data-agency]')).toHaveCount(ranking.items.length);
-    await expectAccessible(page, 'public ranking');
+    await expectAccessible(page, 'public ranking', WARD_LABELS);
   });
 });
 
@@ -246,7 +231,7 @@ test('a signed-in citizen confirms the fix and rates it', async ({ page, browser
 
     const staff = await browser.newContext();
     const staffPage = await staff.newPage();
-    await signIn(staffPage);
+    await signIn(staffPage, USERNAME, PASSWORD);
     await resolveAsOperator(staffPage, code, 'Đã thay bóng đèn.');
     await staff.close();
 
@@ -255,12 +240,12 @@ test('a signed-in citizen confirms the fix and rates it', async ({ page, browser
     const mine = page.locator(`.mine-report[data-code="${code}"]`);
     await expect(mine.locator('.status-badge')).toHaveText('Đã xử lý xong');
     await expect(mine.getByRole('group', { name: 'Sự việc đã được khắc phục chưa?' })).toBeVisible();
-    await expectAccessible(page, 'my reports');
+    await expectAccessible(page, 'my reports', WARD_LABELS);
 
     await mine.getByRole('link', { name: code }).click();
     const question = page.locator('#rating-question');
     await expect(question).toBeVisible();
-    await expectAccessible(page, 'rating question');
+    await expectAccessible(page, 'rating question', WARD_LABELS);
     await question.getByRole('radio', { name: 'Đã khắc phục', exact: true }).check();
     await question.getByRole('radio', { name: '5 – Rất hài lòng' }).check();
     await question.getByLabel(/^Ý kiến thêm/).fill('Cảm ơn phường.');
@@ -273,7 +258,7 @@ test('a signed-in citizen confirms the fix and rates it', async ({ page, browser
 });
 
 test('staff queue: search, filters, map, dashboard, a report with its history and a phone report', async ({ page }) => {
-  await signIn(page);
+  await signIn(page, USERNAME, PASSWORD);
   const nav = page.getByRole('navigation', { name: 'Các phân hệ' });
   const rows = page.locator('#queue-table tbody tr[data-code]');
   const total = page.locator('.result-count[data-total]');
@@ -362,7 +347,7 @@ test('staff queue: search, filters, map, dashboard, a report with its history an
     await page.waitForFunction(() => window.__cityosFeedbackMap!.queryRenderedFeatures({ layers: ['report-points-selected'] }).length === 1);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${SHOTS}/queue.png`, fullPage: true });
-    await expectAccessible(page, 'feedback queue with map');
+    await expectAccessible(page, 'feedback queue with map', WARD_LABELS);
   });
 
   await test.step('the status filter, then a report with its details, history and allowed next steps', async () => {
@@ -393,7 +378,7 @@ test('staff queue: search, filters, map, dashboard, a report with its history an
     await expect(page.locator('#action-text')).toHaveValue(/xử lý dứt điểm/);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${SHOTS}/report.png`, fullPage: true });
-    await expectAccessible(page, 'report detail');
+    await expectAccessible(page, 'report detail', WARD_LABELS);
     // Forwarding asks for the unit, prefilled from the ward.
     await page.getByLabel('Bước tiếp theo').selectOption('forwarded');
     await expect(page.getByLabel(/^Đơn vị xử lý/)).not.toHaveValue('');
@@ -410,7 +395,7 @@ test('staff queue: search, filters, map, dashboard, a report with its history an
     await page.getByLabel(/^Nội dung phản ánh/).fill('Người gọi báo đèn đường không sáng trên đường Nguyễn Huệ từ tối qua');
     await page.getByLabel('Địa chỉ', { exact: true }).fill('45 Nguyễn Huệ, phường Bến Nghé');
     await expect(page.getByLabel(/^Lĩnh vực/)).toHaveValue('LIGHTING.OUT');
-    await expectAccessible(page, 'phone report form');
+    await expectAccessible(page, 'phone report form', WARD_LABELS);
     await page.getByRole('button', { name: 'Tạo phản ánh', exact: true }).click();
     await expect(page).toHaveURL(/#\/feedback\/\d{6}-[A-Z0-9]{5}$/);
     await expect(page.locator('#report-facts')).toContainText('Tổng đài 1022');

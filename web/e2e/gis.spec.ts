@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
+import { MAP_CANVAS, expectAccessible, signIn } from './helpers';
 
 /**
  * The infrastructure map (`#/gis`) against a real CityOS (`cityos demo`, with
@@ -17,25 +17,6 @@ import { expect, test, type Page } from '@playwright/test';
 const SHOTS = process.env.CITYOS_SCREENSHOTS ?? fileURLToPath(new URL('../../target/screenshots/', import.meta.url));
 mkdirSync(SHOTS, { recursive: true });
 const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: false });
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  const results = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    // MapLibre's canvas and controls are a visual overview; the list beside the map holds every feature.
-    .exclude('.maplibregl-canvas-container')
-    .analyze();
-  const summary = results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
-  expect(summary, `accessibility violations on ${what}`).toEqual([]);
-}
-
-async function signIn(page: Page, username: string): Promise<void> {
-  await page.goto('/');
-  await expect(page).toHaveURL(/#\/login/);
-  await page.getByLabel('Tên đăng nhập').fill(username);
-  await page.getByLabel('Mật khẩu').fill(`${username}-demo-2025`);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Tổng quan' })).toBeVisible();
-}
 
 /** The page's CSRF token (the console keeps it per tab), for API calls made beside the UI. */
 async function csrf(page: Page): Promise<string> {
@@ -80,7 +61,7 @@ test('infrastructure map: layers with a legend, the keyboard list, an asset with
     await expect(page.locator('.gis-feature-button').first()).toBeVisible();
     await expect(page.locator('.gis-zoom-hint')).toContainText('Phóng to để xem thêm');
     await shot(page, 'gis-map');
-    await expectAccessible(page, 'infrastructure map');
+    await expectAccessible(page, 'infrastructure map', MAP_CANVAS);
   });
 
   await test.step('the layer switcher has a checkbox and a text legend per network; a layer toggles', async () => {
@@ -204,7 +185,7 @@ test('infrastructure map: layers with a legend, the keyboard list, an asset with
     await expect(panel.getByRole('button', { name: 'Sửa thuộc tính' })).toHaveCount(0);
     await expect(panel.locator('.gis-readonly')).toBeVisible();
     await shot(page, 'gis-asset');
-    await expectAccessible(page, 'infrastructure map with an asset open');
+    await expectAccessible(page, 'infrastructure map with an asset open', MAP_CANVAS);
   });
 
   await test.step('"zoom in" loads every collection of the visible networks for the view', async () => {
@@ -246,7 +227,7 @@ test('owner agency edits an asset: attributes, a stale version, moving and delet
     await expect(panel.locator('.form-error', { hasText: 'Vui lòng sửa các ô được đánh dấu.' })).toBeVisible();
     await expect(panel.getByLabel('Đường kính (mm)')).toHaveAttribute('aria-invalid', 'true');
     await expect(panel.getByLabel('Đường kính (mm)')).toBeFocused();
-    await expectAccessible(page, 'asset edit form with an error');
+    await expectAccessible(page, 'asset edit form with an error', MAP_CANVAS);
     await panel.getByLabel('Đường kính (mm)').fill('1.200,5');
     await panel.getByLabel('Trạng thái').selectOption('disused');
     await panel.getByRole('button', { name: 'Lưu' }).click();
@@ -336,7 +317,7 @@ test('import wizard: a dry run reports errors and blocks; a clean file imports',
   await expect(page.getByRole('heading', { level: 1, name: 'Nhập dữ liệu hạ tầng' })).toBeVisible();
   await page.getByLabel('Lớp dữ liệu').selectOption('water-hydrants');
   await expect(page.getByLabel('Hệ tọa độ', { exact: true })).toHaveValue('');
-  await expectAccessible(page, 'import wizard');
+  await expectAccessible(page, 'import wizard', MAP_CANVAS);
 
   const feature = (name: string, coordinates: unknown) => ({ type: 'Feature', geometry: { type: 'Point', coordinates }, properties: { name, status: 'functional' } });
   const bad = { type: 'FeatureCollection', features: [feature('Trụ 1', [106.7, 10.77]), feature('Trụ 2', [106.7])] };
@@ -347,7 +328,7 @@ test('import wizard: a dry run reports errors and blocks; a clean file imports',
   await expect(report.locator('[data-fact="features"]')).toHaveText('2');
   await expect(report.locator('.gis-report-errors tbody tr')).not.toHaveCount(0);
   await expect(report.getByRole('button', { name: 'Nhập dữ liệu' })).toBeDisabled();
-  await expectAccessible(page, 'import report with errors');
+  await expectAccessible(page, 'import report with errors', MAP_CANVAS);
 
   const good = { type: 'FeatureCollection', features: [feature('Trụ cứu hỏa Hàm Nghi', [106.7031, 10.7712]), feature('Trụ cứu hỏa Pasteur', [106.6991, 10.7775])] };
   await page.getByLabel('Tệp dữ liệu').setInputFiles({ name: 'tru-cuu-hoa.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(good)) });
@@ -359,5 +340,5 @@ test('import wizard: a dry run reports errors and blocks; a clean file imports',
   await report.getByRole('button', { name: 'Nhập dữ liệu' }).click();
   await expect(page.getByRole('heading', { level: 2, name: 'Đã nhập dữ liệu' })).toBeFocused();
   await expect(page.locator('[data-written]')).toHaveAttribute('data-written', '2');
-  await expectAccessible(page, 'import result');
+  await expectAccessible(page, 'import result', MAP_CANVAS);
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { WARD_LABELS, expectAccessible } from './helpers';
 
 /**
  * Photos on reports against a real CityOS server (`cityos demo`): a citizen
@@ -13,12 +13,6 @@ import { expect, test, type Page } from '@playwright/test';
 
 const PHOTO = readFileSync(fileURLToPath(new URL('./fixtures/street.jpg', import.meta.url)));
 const SHOTS = process.env.CITYOS_SCREENSHOTS ?? fileURLToPath(new URL('../../target/screenshots/', import.meta.url));
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).exclude('.ward-label').analyze();
-  const summary = results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
-  expect(summary, `accessibility violations on ${what}`).toEqual([]);
-}
 
 test('a citizen attaches a photo; staff black out regions and publish the redacted copy', async ({ page, browser }) => {
   const suffix = Date.now().toString(36);
@@ -44,7 +38,7 @@ test('a citizen attaches a photo; staff black out regions and publish the redact
     await input.setInputFiles([{ name: 'tai-lieu.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.7') }]);
     await expect(page.locator('.media-problems')).toContainText('tai-lieu.pdf: chỉ nhận ảnh JPEG, PNG');
     await expect(chosen).toHaveCount(1);
-    await expectAccessible(page, 'portal form with a photo');
+    await expectAccessible(page, 'portal form with a photo', WARD_LABELS);
     await page.getByRole('button', { name: 'Gửi phản ánh', exact: true }).click();
     await expect(page.getByRole('heading', { name: 'Đã gửi phản ánh', exact: true })).toBeFocused();
     await expect(page.locator('[data-media-sent="1"]')).toContainText('Đã đính kèm 1 ảnh, video');
@@ -104,7 +98,7 @@ test('a citizen attaches a photo; staff black out regions and publish the redact
     await expect(staffPage.locator('#report-media .media-item')).toContainText('Đã che 2 vùng');
     await expect(staffPage.locator('#report-history li[data-kind="media"]').last()).toContainText('Che 2 vùng');
     await staffPage.screenshot({ path: `${SHOTS}/redaction.png`, fullPage: true });
-    await expectAccessible(staffPage, 'report page with the redaction tool');
+    await expectAccessible(staffPage, 'report page with the redaction tool', WARD_LABELS);
     await staff.close();
   });
 
